@@ -1,0 +1,21 @@
+//! The authorization code grant record: everything the token endpoint needs to check the
+//! redemption and mint tokens. Stored under a digest of the code, for 60 seconds, taken once.
+
+use crate::clock::UnixTime;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub account_id: String,
+    pub session_id: String,
+    pub auth_time: UnixTime,
+    pub amr: Vec<String>,
+    pub issued_at: UnixTime,
+    /// The grant this code starts; tokens carry it so a replayed code can revoke them.
+    pub grant_id: String,
+}

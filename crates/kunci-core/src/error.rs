@@ -1,0 +1,189 @@
+//! The OAuth 2 / OIDC error vocabulary, and the error type of the storage ports.
+//!
+//! Wire strings come from one serde mapping (`ErrorCode`), and the HTTP status of every
+//! code is decided once, in [`ErrorCode::http_status`], so no endpoint invents its own.
+
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// Every error code Kunci emits. RFC 6749 §4.1.2.1 / §5.2, RFC 6750 §3.1, OIDC Core §3.1.2.6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+    InvalidScope,
+    AccessDenied,
+    ServerError,
+    TemporarilyUnavailable,
+    InvalidToken,
+    InsufficientScope,
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    AccountSelectionRequired,
+    InvalidRequestUri,
+    InvalidRequestObject,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    RegistrationNotSupported,
+}
+
+impl ErrorCode {
+    /// All variants, for exhaustive tests of the wire mapping.
+    pub const ALL: [ErrorCode; 21] = [
+        Self::InvalidRequest,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnauthorizedClient,
+        Self::UnsupportedGrantType,
+        Self::UnsupportedResponseType,
+        Self::InvalidScope,
+        Self::AccessDenied,
+        Self::ServerError,
+        Self::TemporarilyUnavailable,
+        Self::InvalidToken,
+        Self::InsufficientScope,
+        Self::LoginRequired,
+        Self::ConsentRequired,
+        Self::InteractionRequired,
+        Self::AccountSelectionRequired,
+        Self::InvalidRequestUri,
+        Self::InvalidRequestObject,
+        Self::RequestNotSupported,
+        Self::RequestUriNotSupported,
+        Self::RegistrationNotSupported,
+    ];
+
+    /// The wire string, e.g. `invalid_request`. Derived from the serde mapping, never written twice.
+    pub fn as_str(self) -> &'static str {
+        // serde_json renders a unit variant as a quoted string; strip the quotes once and cache.
+        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            Self::ALL
+                .iter()
+                .map(|c| {
+                    serde_json::to_value(c)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                })
+                .collect()
+        });
+        let idx = Self::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        names[idx].as_str()
+    }
+
+    /// HTTP status for a JSON error response from the token, userinfo and similar endpoints.
+    /// RFC 6749 §5.2 (400, or 401 for `invalid_client`), RFC 6750 §3.1 (401 / 403).
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidClient | Self::InvalidToken => 401,
+            Self::InsufficientScope => 403,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An OAuth error as the client sees it: a code and a public description.
+/// Internal detail never goes here; it is logged where the error is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Cow<'static, str>,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self { code, description: description.into() }
+    }
+    pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+    pub fn invalid_client(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+    pub fn invalid_grant(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+    pub fn invalid_scope(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidScope, d)
+    }
+    pub fn invalid_token(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidToken, d)
+    }
+    pub fn unauthorized_client(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::UnauthorizedClient, d)
+    }
+    pub fn server_error() -> Self {
+        Self::new(ErrorCode::ServerError, "the server could not complete the request")
+    }
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "a backend is unavailable; try again shortly",
+        )
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+/// What a storage port (durable or ephemeral) can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// The backend cannot be reached or timed out. Callers answer 503 and retry later.
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness rule was violated (e.g. an email already registered).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Stored data could not be decoded: a bug or tampering, never the user's fault.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+impl From<PortError> for OAuthError {
+    fn from(e: PortError) -> Self {
+        match e {
+            PortError::Unavailable(_) => OAuthError::unavailable(),
+            PortError::Conflict(_) | PortError::Corrupt(_) => OAuthError::server_error(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips_through_its_wire_string() {
+        for code in ErrorCode::ALL {
+            let wire = code.as_str();
+            assert!(!wire.is_empty());
+            assert!(wire.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{wire}");
+            let back: ErrorCode = serde_json::from_value(serde_json::Value::String(wire.into())).unwrap();
+            assert_eq!(back, code);
+        }
+        assert_eq!(ErrorCode::InvalidRequestObject.as_str(), "invalid_request_object");
+        assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
+        assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
+    }
+}

@@ -1,0 +1,176 @@
+//! The authorization endpoint's decision: issue a code now, ask the user something, or fail.
+
+use super::Provider;
+use crate::authorize::{AuthorizationRequest, AuthorizeError, AuthorizeParams, validate};
+use crate::client::Client;
+use crate::clock::UnixTime;
+use crate::code::CodeGrant;
+use crate::error::{ErrorCode, OAuthError, PortError};
+use crate::interaction::{Interaction, Step};
+use crate::secret::{random_token, random_uuid, token_key};
+use crate::sso::SsoSession;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    /// Send the browser to this URL at the client (a code, or an error the client must see).
+    Redirect(String),
+    /// Send the browser to the hosted pages of this interaction. `binding` goes into a cookie,
+    /// so only this browser can resume it; empty when the browser already holds the cookie.
+    Interact { interaction_id: String, binding: String },
+    /// Show this error to the user; the redirect URI is not trusted.
+    ErrorPage(OAuthError),
+}
+
+impl Provider {
+    /// Handles an authorization request from a browser that may carry an SSO session id.
+    pub async fn authorize(
+        &self,
+        params: &AuthorizeParams,
+        session_id: Option<&str>,
+        now: UnixTime,
+    ) -> Result<AuthorizeOutcome, PortError> {
+        let (client, req) = match validate(params, &self.clients) {
+            Ok(v) => v,
+            Err(AuthorizeError::Page(e)) => return Ok(AuthorizeOutcome::ErrorPage(e)),
+            Err(AuthorizeError::Redirect { redirect_uri, state, error }) => {
+                return Ok(AuthorizeOutcome::Redirect(self.error_redirect(&redirect_uri, state.as_deref(), &error)));
+            }
+        };
+        let reauthenticate = req.prompt.login || req.prompt.select_account;
+        let session = match self.live_session(session_id).await? {
+            Some(s) if !reauthenticate && !exceeds_max_age(&req, s.auth_time, now) => s,
+            _ if req.prompt.none => return Ok(self.fail(&req, ErrorCode::LoginRequired, "the user is not signed in")),
+            _ => return self.start_interaction(req, vec![Step::Authenticate], None, now).await,
+        };
+        if self.needs_consent(&client, &req, &session.account_id).await? {
+            if req.prompt.none {
+                return Ok(self.fail(&req, ErrorCode::ConsentRequired, "the user has not consented"));
+            }
+            return self.start_interaction(req, vec![Step::Consent], Some(&session), now).await;
+        }
+        self.issue_code(&req, &session, now).await.map(AuthorizeOutcome::Redirect)
+    }
+
+    /// The session behind a cookie, if it exists and its account still does.
+    pub(super) async fn live_session(&self, session_id: Option<&str>) -> Result<Option<SsoSession>, PortError> {
+        let Some(id) = session_id else { return Ok(None) };
+        let session = match self.records().session(id).await {
+            Ok(s) => s,
+            // A record we cannot read is treated as no session: the user signs in again.
+            Err(PortError::Corrupt(_)) => None,
+            Err(e) => return Err(e),
+        };
+        match session {
+            Some(s) if self.durable.find_by_id(&s.account_id).await?.is_some() => Ok(Some(s)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Consent is needed unless the client is first-party or a remembered consent covers the
+    /// scopes; `prompt=consent` always asks (OIDC Core §3.1.2.1).
+    pub(super) async fn needs_consent(
+        &self,
+        client: &Client,
+        req: &AuthorizationRequest,
+        account_id: &str,
+    ) -> Result<bool, PortError> {
+        if req.prompt.consent {
+            return Ok(true);
+        }
+        if client.first_party {
+            return Ok(false);
+        }
+        let remembered = self.durable.find(account_id, &client.id).await?;
+        Ok(!remembered.is_some_and(|c| crate::scope::covers(&c.scopes, &req.scopes)))
+    }
+
+    async fn start_interaction(
+        &self,
+        request: AuthorizationRequest,
+        pending: Vec<Step>,
+        session: Option<&SsoSession>,
+        now: UnixTime,
+    ) -> Result<AuthorizeOutcome, PortError> {
+        let binding = random_token();
+        let ix = Interaction {
+            id: random_token(),
+            request,
+            created_at: now,
+            pending,
+            done: Vec::new(),
+            account_id: session.map(|s| s.account_id.clone()),
+            session_id: session.map(|s| s.id.clone()),
+            auth_time: session.map(|s| s.auth_time),
+            amr: session.map(|s| s.amr.clone()).unwrap_or_default(),
+            browser_binding: token_key(&binding),
+        };
+        self.records().put_interaction(&ix, self.settings.interaction_ttl).await?;
+        Ok(AuthorizeOutcome::Interact { interaction_id: ix.id, binding })
+    }
+
+    /// Mints a one-time code for `req` in `session` and returns the redirect to the client.
+    pub(super) async fn issue_code(
+        &self,
+        req: &AuthorizationRequest,
+        session: &SsoSession,
+        now: UnixTime,
+    ) -> Result<String, PortError> {
+        let code = random_token();
+        let grant = CodeGrant {
+            client_id: req.client_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scopes: req.scopes.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            account_id: session.account_id.clone(),
+            session_id: session.id.clone(),
+            auth_time: session.auth_time,
+            amr: session.amr.clone(),
+            issued_at: now,
+            grant_id: random_uuid(),
+        };
+        self.records().put_code(&code, &grant, self.settings.code_ttl).await?;
+        if !session.clients.contains(&req.client_id) {
+            let mut s = session.clone();
+            s.clients.push(req.client_id.clone());
+            let left = (s.created_at + self.settings.session_ttl as i64 - now).max(1) as u64;
+            self.records().put_session(&s, left).await?;
+        }
+        Ok(self.redirect_with(&req.redirect_uri, &[("code", Some(&code)), ("state", req.state.as_deref())]))
+    }
+
+    pub(super) fn fail(&self, req: &AuthorizationRequest, code: ErrorCode, description: &'static str) -> AuthorizeOutcome {
+        let e = OAuthError::new(code, description);
+        AuthorizeOutcome::Redirect(self.error_redirect(&req.redirect_uri, req.state.as_deref(), &e))
+    }
+
+    /// RFC 6749 §4.1.2.1 error response, with `iss` (RFC 9207).
+    pub(super) fn error_redirect(&self, redirect_uri: &str, state: Option<&str>, e: &OAuthError) -> String {
+        self.redirect_with(
+            redirect_uri,
+            &[("error", Some(e.code.as_str())), ("error_description", Some(&e.description)), ("state", state)],
+        )
+    }
+
+    /// Appends parameters and `iss` to a registered redirect URI.
+    fn redirect_with(&self, redirect_uri: &str, params: &[(&str, Option<&str>)]) -> String {
+        let Ok(mut url) = url::Url::parse(redirect_uri) else {
+            // Registered URIs are checked to be absolute URLs when the config is loaded.
+            return redirect_uri.to_owned();
+        };
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in params {
+                if let Some(v) = v {
+                    q.append_pair(k, v);
+                }
+            }
+            q.append_pair("iss", &self.settings.issuer);
+        }
+        url.into()
+    }
+}
+
+fn exceeds_max_age(req: &AuthorizationRequest, auth_time: UnixTime, now: UnixTime) -> bool {
+    req.max_age.is_some_and(|max| now.saturating_sub(auth_time) > max as i64)
+}

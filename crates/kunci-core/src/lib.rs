@@ -1,0 +1,27 @@
+//! # kunci-core
+//!
+//! The protocol: OAuth 2.0 and OpenID Connect rules, tokens, keys, the login interaction and
+//! the ports storage implements. It does no I/O of its own, reads no clock (time is passed
+//! in), and knows no web framework: handlers parse HTTP, call in here, and map the outcome.
+
+pub mod account;
+pub mod authorize;
+pub mod claims;
+pub mod client;
+pub mod clock;
+pub mod code;
+pub mod discovery;
+pub mod error;
+pub mod flow;
+pub mod interaction;
+pub mod jose;
+pub mod pkce;
+pub mod ports;
+pub mod records;
+pub mod scope;
+pub mod secret;
+pub mod sso;
+
+pub use clock::{Clock, ManualClock, UnixTime};
+pub use error::{ErrorCode, OAuthError, PortError};
+pub use flow::{Provider, Settings};
