@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(normalize_email("  Ayu@Example.COM ").as_deref(), Some("ayu@example.com"));
+        assert_eq!(
+            normalize_email("  Ayu@Example.COM ").as_deref(),
+            Some("ayu@example.com")
+        );
         assert!(normalize_email("no-at-sign").is_none());
         assert!(normalize_email("a@localhost").is_none());
         assert!(normalize_email("a b@example.com").is_none());

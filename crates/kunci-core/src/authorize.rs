@@ -29,7 +29,9 @@ impl AuthorizeParams {
         let mut out = Self::default();
         for (k, v) in pairs {
             match out.params.entry(k) {
-                std::collections::hash_map::Entry::Occupied(e) => out.duplicated.push(e.key().clone()),
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    out.duplicated.push(e.key().clone())
+                }
                 std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(v);
                 }
@@ -38,7 +40,10 @@ impl AuthorizeParams {
         out
     }
     fn get(&self, name: &str) -> Option<&str> {
-        self.params.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -79,7 +84,11 @@ pub enum AuthorizeError {
     /// Render to the user; the redirect URI is not trusted.
     Page(OAuthError),
     /// Send the user agent back to the client with the error (and `state`, `iss`).
-    Redirect { redirect_uri: String, state: Option<String>, error: OAuthError },
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: OAuthError,
+    },
 }
 
 impl AuthorizeError {
@@ -117,7 +126,15 @@ pub fn validate(
     let max_age = check_max_age(params).map_err(back)?;
 
     let list = |name: &str| -> Vec<String> {
-        params.get(name).map(|v| v.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
+        params
+            .get(name)
+            .map(|v| {
+                v.split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     Ok((
         client.clone(),
@@ -138,22 +155,40 @@ pub fn validate(
 }
 
 /// RFC 6749 §4.1.1: `client_id` is required and must identify a registered client.
-fn check_client(params: &AuthorizeParams, clients: &ClientRegistry) -> Result<Arc<Client>, OAuthError> {
+fn check_client(
+    params: &AuthorizeParams,
+    clients: &ClientRegistry,
+) -> Result<Arc<Client>, OAuthError> {
     if params.duplicated.iter().any(|k| k == "client_id") {
-        return Err(OAuthError::invalid_request("client_id was given more than once"));
+        return Err(OAuthError::invalid_request(
+            "client_id was given more than once",
+        ));
     }
-    let id = params.get("client_id").ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
-    clients.get(id).ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "this application is not registered"))
+    let id = params
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
+    clients.get(id).ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::InvalidClient,
+            "this application is not registered",
+        )
+    })
 }
 
 /// OIDC Core §3.1.2.1 (redirect_uri REQUIRED) and RFC 9700 §2.1: exact string match.
 fn check_redirect_uri(params: &AuthorizeParams, client: &Client) -> Result<String, OAuthError> {
     if params.duplicated.iter().any(|k| k == "redirect_uri") {
-        return Err(OAuthError::invalid_request("redirect_uri was given more than once"));
+        return Err(OAuthError::invalid_request(
+            "redirect_uri was given more than once",
+        ));
     }
-    let uri = params.get("redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
+    let uri = params
+        .get("redirect_uri")
+        .ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
     if !client.has_redirect_uri(uri) {
-        return Err(OAuthError::invalid_request("redirect_uri is not registered for this application"));
+        return Err(OAuthError::invalid_request(
+            "redirect_uri is not registered for this application",
+        ));
     }
     Ok(uri.to_owned())
 }
@@ -161,14 +196,18 @@ fn check_redirect_uri(params: &AuthorizeParams, client: &Client) -> Result<Strin
 /// RFC 6749 §3.1: no parameter may appear twice.
 fn check_no_duplicates(params: &AuthorizeParams) -> Result<(), OAuthError> {
     match params.duplicated.first() {
-        Some(k) => Err(OAuthError::invalid_request(format!("parameter {k} was given more than once"))),
+        Some(k) => Err(OAuthError::invalid_request(format!(
+            "parameter {k} was given more than once"
+        ))),
         None => Ok(()),
     }
 }
 
 fn check_lengths(params: &AuthorizeParams) -> Result<(), OAuthError> {
     match params.params.iter().find(|(_, v)| v.len() > MAX_PARAM_LEN) {
-        Some((k, _)) => Err(OAuthError::invalid_request(format!("parameter {k} is too long"))),
+        Some((k, _)) => Err(OAuthError::invalid_request(format!(
+            "parameter {k} is too long"
+        ))),
         None => Ok(()),
     }
 }
@@ -176,10 +215,16 @@ fn check_lengths(params: &AuthorizeParams) -> Result<(), OAuthError> {
 /// OIDC Core §6: request objects are not supported (yet), and discovery says so.
 fn check_no_request_objects(params: &AuthorizeParams) -> Result<(), OAuthError> {
     if params.get("request").is_some() {
-        return Err(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported"));
+        return Err(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
     }
     if params.get("request_uri").is_some() {
-        return Err(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+        return Err(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
     }
     Ok(())
 }
@@ -189,8 +234,13 @@ fn check_response_type(params: &AuthorizeParams, client: &Client) -> Result<(), 
     match params.get("response_type") {
         None => Err(OAuthError::invalid_request("response_type is missing")),
         Some("code") if client.allows_grant(GrantType::AuthorizationCode) => Ok(()),
-        Some("code") => Err(OAuthError::unauthorized_client("this application may not use the authorization code flow")),
-        Some(_) => Err(OAuthError::new(ErrorCode::UnsupportedResponseType, "only response_type=code is supported")),
+        Some("code") => Err(OAuthError::unauthorized_client(
+            "this application may not use the authorization code flow",
+        )),
+        Some(_) => Err(OAuthError::new(
+            ErrorCode::UnsupportedResponseType,
+            "only response_type=code is supported",
+        )),
     }
 }
 
@@ -198,19 +248,26 @@ fn check_response_type(params: &AuthorizeParams, client: &Client) -> Result<(), 
 fn check_response_mode(params: &AuthorizeParams) -> Result<(), OAuthError> {
     match params.get("response_mode") {
         None | Some("query") => Ok(()),
-        Some(_) => Err(OAuthError::invalid_request("only response_mode=query is supported")),
+        Some(_) => Err(OAuthError::invalid_request(
+            "only response_mode=query is supported",
+        )),
     }
 }
 
 /// RFC 6749 §3.3: every requested scope must be allowed for the client.
 fn check_scope(params: &AuthorizeParams, client: &Client) -> Result<Vec<String>, OAuthError> {
-    let raw = params.get("scope").ok_or_else(|| OAuthError::invalid_scope("scope is missing"))?;
-    let scopes = scope::parse(raw).ok_or_else(|| OAuthError::invalid_scope("scope contains invalid characters"))?;
+    let raw = params
+        .get("scope")
+        .ok_or_else(|| OAuthError::invalid_scope("scope is missing"))?;
+    let scopes = scope::parse(raw)
+        .ok_or_else(|| OAuthError::invalid_scope("scope contains invalid characters"))?;
     if scopes.is_empty() {
         return Err(OAuthError::invalid_scope("scope is missing"));
     }
     if let Some(bad) = scopes.iter().find(|s| !client.scopes.contains(s)) {
-        return Err(OAuthError::invalid_scope(format!("scope {bad} is not allowed for this application")));
+        return Err(OAuthError::invalid_scope(format!(
+            "scope {bad} is not allowed for this application"
+        )));
     }
     Ok(scopes)
 }
@@ -220,17 +277,23 @@ fn check_pkce(params: &AuthorizeParams, client: &Client) -> Result<Option<String
     let challenge = params.get("code_challenge");
     let method = params.get("code_challenge_method");
     match (challenge, method) {
-        (None, Some(_)) => Err(OAuthError::invalid_request("code_challenge_method given without code_challenge")),
-        (None, None) if client.is_public() || client.require_pkce => {
-            Err(OAuthError::invalid_request("code_challenge is required (PKCE with S256)"))
-        }
+        (None, Some(_)) => Err(OAuthError::invalid_request(
+            "code_challenge_method given without code_challenge",
+        )),
+        (None, None) if client.is_public() || client.require_pkce => Err(
+            OAuthError::invalid_request("code_challenge is required (PKCE with S256)"),
+        ),
         (None, None) => Ok(None),
         // A missing method means `plain` (RFC 7636 §4.3), which is refused like an explicit one.
-        (Some(_), None | Some("plain")) => Err(OAuthError::invalid_request("code_challenge_method must be S256")),
-        (Some(_), Some(m)) if m != "S256" => Err(OAuthError::invalid_request("code_challenge_method must be S256")),
-        (Some(c), Some(_)) if !pkce::is_valid_challenge(c) => {
-            Err(OAuthError::invalid_request("code_challenge is not a valid S256 challenge"))
-        }
+        (Some(_), None | Some("plain")) => Err(OAuthError::invalid_request(
+            "code_challenge_method must be S256",
+        )),
+        (Some(_), Some(m)) if m != "S256" => Err(OAuthError::invalid_request(
+            "code_challenge_method must be S256",
+        )),
+        (Some(c), Some(_)) if !pkce::is_valid_challenge(c) => Err(OAuthError::invalid_request(
+            "code_challenge is not a valid S256 challenge",
+        )),
         (Some(c), Some(_)) => Ok(Some(c.to_owned())),
     }
 }
@@ -239,18 +302,29 @@ fn check_pkce(params: &AuthorizeParams, client: &Client) -> Result<Option<String
 fn check_prompt(params: &AuthorizeParams) -> Result<Prompt, OAuthError> {
     let mut p = Prompt::default();
     let mut count = 0;
-    for v in params.get("prompt").unwrap_or("").split(' ').filter(|v| !v.is_empty()) {
+    for v in params
+        .get("prompt")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|v| !v.is_empty())
+    {
         count += 1;
         match v {
             "none" => p.none = true,
             "login" => p.login = true,
             "consent" => p.consent = true,
             "select_account" => p.select_account = true,
-            other => return Err(OAuthError::invalid_request(format!("prompt value {other} is not supported"))),
+            other => {
+                return Err(OAuthError::invalid_request(format!(
+                    "prompt value {other} is not supported"
+                )));
+            }
         }
     }
     if p.none && count > 1 {
-        return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
+        return Err(OAuthError::invalid_request(
+            "prompt=none cannot be combined with other values",
+        ));
     }
     Ok(p)
 }
@@ -259,6 +333,9 @@ fn check_prompt(params: &AuthorizeParams) -> Result<Prompt, OAuthError> {
 fn check_max_age(params: &AuthorizeParams) -> Result<Option<u64>, OAuthError> {
     params
         .get("max_age")
-        .map(|v| v.parse::<u64>().map_err(|_| OAuthError::invalid_request("max_age must be a non-negative integer")))
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| OAuthError::invalid_request("max_age must be a non-negative integer"))
+        })
         .transpose()
 }

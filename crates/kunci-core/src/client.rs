@@ -70,7 +70,12 @@ pub struct ClientRegistry {
 
 impl ClientRegistry {
     pub fn new(clients: impl IntoIterator<Item = Client>) -> Self {
-        Self { by_id: clients.into_iter().map(|c| (c.id.clone(), Arc::new(c))).collect() }
+        Self {
+            by_id: clients
+                .into_iter()
+                .map(|c| (c.id.clone(), Arc::new(c)))
+                .collect(),
+        }
     }
     pub fn get(&self, id: &str) -> Option<Arc<Client>> {
         self.by_id.get(id).cloned()
@@ -84,9 +89,15 @@ impl ClientRegistry {
 #[derive(Debug, Clone)]
 pub enum PresentedCredentials {
     /// `Authorization: Basic` (already URL-decoded per RFC 6749 §2.3.1).
-    Basic { client_id: String, secret: Secret<String> },
+    Basic {
+        client_id: String,
+        secret: Secret<String>,
+    },
     /// `client_id` and `client_secret` in the form body.
-    Post { client_id: String, secret: Secret<String> },
+    Post {
+        client_id: String,
+        secret: Secret<String>,
+    },
     /// Only `client_id` in the form body: a public client.
     None { client_id: String },
 }
@@ -94,14 +105,19 @@ pub enum PresentedCredentials {
 impl PresentedCredentials {
     pub fn client_id(&self) -> &str {
         match self {
-            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => client_id,
+            Self::Basic { client_id, .. }
+            | Self::Post { client_id, .. }
+            | Self::None { client_id } => client_id,
         }
     }
 }
 
 /// Authenticates a client. Every failure is the same `invalid_client` so that the response
 /// does not tell an attacker which part was wrong (RFC 6749 §5.2).
-pub fn authenticate(registry: &ClientRegistry, presented: &PresentedCredentials) -> Result<Arc<Client>, OAuthError> {
+pub fn authenticate(
+    registry: &ClientRegistry,
+    presented: &PresentedCredentials,
+) -> Result<Arc<Client>, OAuthError> {
     let fail = || OAuthError::invalid_client("client authentication failed");
     let client = registry.get(presented.client_id()).ok_or_else(fail)?;
     let (method, secret) = match presented {
@@ -114,7 +130,11 @@ pub fn authenticate(registry: &ClientRegistry, presented: &PresentedCredentials)
     }
     match (secret, client.secret_sha256) {
         (None, _) => Ok(client),
-        (Some(s), Some(expected)) if constant_time_eq(&sha256(s.expose().as_bytes()), &expected) => Ok(client),
+        (Some(s), Some(expected))
+            if constant_time_eq(&sha256(s.expose().as_bytes()), &expected) =>
+        {
+            Ok(client)
+        }
         _ => Err(fail()),
     }
 }

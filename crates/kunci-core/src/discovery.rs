@@ -5,7 +5,12 @@ use crate::jose::Alg;
 use crate::scope::{KNOWN_SCOPES, claims_for_scope};
 use serde_json::{Value, json};
 
-pub fn metadata(issuer: &str, clients: &ClientRegistry, id_token_algs: &[Alg], ui_locales: &[String]) -> Value {
+pub fn metadata(
+    issuer: &str,
+    clients: &ClientRegistry,
+    id_token_algs: &[Alg],
+    ui_locales: &[String],
+) -> Value {
     let mut auth_methods: Vec<&str> = Vec::new();
     for c in clients.all() {
         let m = match c.auth_method {
@@ -21,13 +26,32 @@ pub fn metadata(issuer: &str, clients: &ClientRegistry, id_token_algs: &[Alg], u
     if auth_methods.is_empty() {
         auth_methods.push("client_secret_basic");
     }
-    let mut claims: Vec<&str> = vec!["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid"];
+    let mut claims: Vec<&str> = vec![
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "amr",
+        "sid",
+    ];
     for s in ["email", "profile"] {
         // Only the claims Kunci actually has data for.
-        claims.extend(claims_for_scope(s).iter().filter(|c| matches!(**c, "email" | "email_verified" | "name" | "locale" | "updated_at")));
+        claims.extend(claims_for_scope(s).iter().filter(|c| {
+            matches!(
+                **c,
+                "email" | "email_verified" | "name" | "locale" | "updated_at"
+            )
+        }));
     }
     // offline_access needs refresh tokens, which are not offered yet.
-    let scopes: Vec<&str> = KNOWN_SCOPES.iter().copied().filter(|s| *s != "offline_access").collect();
+    let scopes: Vec<&str> = KNOWN_SCOPES
+        .iter()
+        .copied()
+        .filter(|s| *s != "offline_access")
+        .collect();
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),

@@ -107,7 +107,10 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, description: description.into() }
+        Self {
+            code,
+            description: description.into(),
+        }
     }
     pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidRequest, d)
@@ -128,7 +131,10 @@ impl OAuthError {
         Self::new(ErrorCode::UnauthorizedClient, d)
     }
     pub fn server_error() -> Self {
-        Self::new(ErrorCode::ServerError, "the server could not complete the request")
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
     }
     pub fn unavailable() -> Self {
         Self::new(
@@ -178,11 +184,18 @@ mod tests {
         for code in ErrorCode::ALL {
             let wire = code.as_str();
             assert!(!wire.is_empty());
-            assert!(wire.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{wire}");
-            let back: ErrorCode = serde_json::from_value(serde_json::Value::String(wire.into())).unwrap();
+            assert!(
+                wire.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{wire}"
+            );
+            let back: ErrorCode =
+                serde_json::from_value(serde_json::Value::String(wire.into())).unwrap();
             assert_eq!(back, code);
         }
-        assert_eq!(ErrorCode::InvalidRequestObject.as_str(), "invalid_request_object");
+        assert_eq!(
+            ErrorCode::InvalidRequestObject.as_str(),
+            "invalid_request_object"
+        );
         assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
     }

@@ -69,7 +69,11 @@ impl Interaction {
             return false;
         }
         self.pending.remove(0);
-        self.done.push(DoneStep { step, at: now, method: method.map(str::to_owned) });
+        self.done.push(DoneStep {
+            step,
+            at: now,
+            method: method.map(str::to_owned),
+        });
         true
     }
 }

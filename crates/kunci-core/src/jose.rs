@@ -80,7 +80,10 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("alg", &self.alg).field("kid", &self.jwk.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.jwk.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,14 +92,17 @@ impl std::fmt::Debug for SigningKey {
 pub fn generate_pkcs8(alg: Alg) -> Result<Vec<u8>, JoseError> {
     match alg {
         Alg::ES256 => {
-            let doc = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-                .map_err(|_| JoseError::KeyGeneration)?;
+            let doc = EcdsaKeyPair::generate_pkcs8(
+                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &SystemRandom::new(),
+            )
+            .map_err(|_| JoseError::KeyGeneration)?;
             Ok(doc.as_ref().to_vec())
         }
         Alg::RS256 => {
             use rsa::pkcs8::EncodePrivateKey;
-            let key =
-                rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|_| JoseError::KeyGeneration)?;
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                .map_err(|_| JoseError::KeyGeneration)?;
             let der = key.to_pkcs8_der().map_err(|_| JoseError::KeyGeneration)?;
             Ok(der.as_bytes().to_vec())
         }
@@ -109,7 +115,8 @@ impl SigningKey {
     pub fn from_pkcs8(alg: Alg, der: &[u8]) -> Result<Self, JoseError> {
         let (pair, mut jwk) = match alg {
             Alg::RS256 => {
-                let kp = RsaKeyPair::from_pkcs8(der).map_err(|e| JoseError::BadKey(e.to_string()))?;
+                let kp =
+                    RsaKeyPair::from_pkcs8(der).map_err(|e| JoseError::BadKey(e.to_string()))?;
                 let c = signature::RsaPublicKeyComponents::<Vec<u8>>::from(kp.public());
                 let jwk = Jwk {
                     kty: "RSA".into(),
@@ -125,8 +132,12 @@ impl SigningKey {
                 (Pair::Rsa(kp), jwk)
             }
             Alg::ES256 => {
-                let kp = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der, &SystemRandom::new())
-                    .map_err(|e| JoseError::BadKey(e.to_string()))?;
+                let kp = EcdsaKeyPair::from_pkcs8(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    der,
+                    &SystemRandom::new(),
+                )
+                .map_err(|e| JoseError::BadKey(e.to_string()))?;
                 let point = kp.public_key().as_ref(); // 0x04 || x || y
                 let jwk = Jwk {
                     kty: "EC".into(),
@@ -158,7 +169,8 @@ impl SigningKey {
 
     /// Signs `claims` as a compact JWS with the given `typ` header (e.g. `JWT`, `at+jwt`).
     pub fn sign(&self, typ: &str, claims: &impl Serialize) -> String {
-        let header = serde_json::json!({ "alg": self.alg.as_str(), "kid": self.jwk.kid, "typ": typ });
+        let header =
+            serde_json::json!({ "alg": self.alg.as_str(), "kid": self.jwk.kid, "typ": typ });
         let mut out = String::with_capacity(512);
         B64.encode_string(header.to_string().as_bytes(), &mut out);
         out.push('.');
@@ -176,10 +188,15 @@ impl SigningKey {
         match &self.pair {
             Pair::Rsa(kp) => {
                 let mut sig = vec![0u8; kp.public().modulus_len()];
-                kp.sign(&signature::RSA_PKCS1_SHA256, &rng, input, &mut sig).expect("RSA signing with a valid key");
+                kp.sign(&signature::RSA_PKCS1_SHA256, &rng, input, &mut sig)
+                    .expect("RSA signing with a valid key");
                 sig
             }
-            Pair::Ec(kp) => kp.sign(&rng, input).expect("ECDSA signing with a valid key").as_ref().to_vec(),
+            Pair::Ec(kp) => kp
+                .sign(&rng, input)
+                .expect("ECDSA signing with a valid key")
+                .as_ref()
+                .to_vec(),
         }
     }
 
@@ -188,27 +205,44 @@ impl SigningKey {
         let ok = match &self.pair {
             Pair::Rsa(kp) => {
                 let c = signature::RsaPublicKeyComponents::<Vec<u8>>::from(kp.public());
-                c.verify(&signature::RSA_PKCS1_2048_8192_SHA256, signing_input.as_bytes(), sig).is_ok()
+                c.verify(
+                    &signature::RSA_PKCS1_2048_8192_SHA256,
+                    signing_input.as_bytes(),
+                    sig,
+                )
+                .is_ok()
             }
-            Pair::Ec(kp) => {
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, kp.public_key().as_ref())
-                    .verify(signing_input.as_bytes(), sig)
-                    .is_ok()
-            }
+            Pair::Ec(kp) => signature::UnparsedPublicKey::new(
+                &signature::ECDSA_P256_SHA256_FIXED,
+                kp.public_key().as_ref(),
+            )
+            .verify(signing_input.as_bytes(), sig)
+            .is_ok(),
         };
-        if ok { Ok(()) } else { Err(JoseError::BadSignature) }
+        if ok {
+            Ok(())
+        } else {
+            Err(JoseError::BadSignature)
+        }
     }
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {
-    let first = b.iter().position(|x| *x != 0).unwrap_or(b.len().saturating_sub(1));
+    let first = b
+        .iter()
+        .position(|x| *x != 0)
+        .unwrap_or(b.len().saturating_sub(1));
     &b[first..]
 }
 
 /// RFC 7638 JWK thumbprint: SHA-256 of the required members in lexicographic order.
 fn thumbprint(jwk: &Jwk) -> String {
     let canonical = match jwk.kty.as_str() {
-        "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, jwk.e.as_deref().unwrap_or(""), jwk.n.as_deref().unwrap_or("")),
+        "RSA" => format!(
+            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+            jwk.e.as_deref().unwrap_or(""),
+            jwk.n.as_deref().unwrap_or("")
+        ),
         _ => format!(
             r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
             jwk.crv.as_deref().unwrap_or(""),
@@ -247,27 +281,40 @@ impl KeySet {
         v
     }
     pub fn jwks(&self) -> JwkSet<'_> {
-        JwkSet { keys: self.keys.iter().map(|k| &k.jwk).collect() }
+        JwkSet {
+            keys: self.keys.iter().map(|k| &k.jwk).collect(),
+        }
     }
 
     /// Verifies a compact JWS made by one of our keys, returning its header and claims.
     /// The header's `alg` must equal the key's algorithm, so `none` and HS* never pass.
     pub fn verify(&self, token: &str) -> Result<(Value, Value), JoseError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(JoseError::Malformed);
         };
         let header: Value =
-            serde_json::from_slice(&B64.decode(h).map_err(|_| JoseError::Malformed)?).map_err(|_| JoseError::Malformed)?;
-        let kid = header.get("kid").and_then(Value::as_str).ok_or(JoseError::UnknownKey)?;
-        let key = self.keys.iter().find(|k| k.jwk.kid == kid).ok_or(JoseError::UnknownKey)?;
+            serde_json::from_slice(&B64.decode(h).map_err(|_| JoseError::Malformed)?)
+                .map_err(|_| JoseError::Malformed)?;
+        let kid = header
+            .get("kid")
+            .and_then(Value::as_str)
+            .ok_or(JoseError::UnknownKey)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.jwk.kid == kid)
+            .ok_or(JoseError::UnknownKey)?;
         if header.get("alg").and_then(Value::as_str) != Some(key.alg.as_str()) {
             return Err(JoseError::BadSignature);
         }
         let sig = B64.decode(s).map_err(|_| JoseError::Malformed)?;
         key.verify_parts(&token[..h.len() + 1 + p.len()], &sig)?;
         let claims: Value =
-            serde_json::from_slice(&B64.decode(p).map_err(|_| JoseError::Malformed)?).map_err(|_| JoseError::Malformed)?;
+            serde_json::from_slice(&B64.decode(p).map_err(|_| JoseError::Malformed)?)
+                .map_err(|_| JoseError::Malformed)?;
         Ok((header, claims))
     }
 }
@@ -284,7 +331,10 @@ mod tests {
     fn es256_sign_then_verify() {
         let k = es256();
         let set = KeySet::new(vec![k]);
-        let jwt = set.signing_key(Alg::ES256).unwrap().sign("JWT", &serde_json::json!({"sub": "a"}));
+        let jwt = set
+            .signing_key(Alg::ES256)
+            .unwrap()
+            .sign("JWT", &serde_json::json!({"sub": "a"}));
         let (h, c) = set.verify(&jwt).unwrap();
         assert_eq!(h["alg"], "ES256");
         assert_eq!(c["sub"], "a");
@@ -295,7 +345,10 @@ mod tests {
     fn rs256_sign_then_verify() {
         let k = SigningKey::from_pkcs8(Alg::RS256, &generate_pkcs8(Alg::RS256).unwrap()).unwrap();
         let set = KeySet::new(vec![k]);
-        let jwt = set.signing_key(Alg::RS256).unwrap().sign("JWT", &serde_json::json!({"x": 1}));
+        let jwt = set
+            .signing_key(Alg::RS256)
+            .unwrap()
+            .sign("JWT", &serde_json::json!({"x": 1}));
         assert_eq!(set.verify(&jwt).unwrap().1["x"], 1);
         assert!(set.jwks().keys[0].n.as_ref().unwrap().len() > 300);
     }
@@ -303,7 +356,10 @@ mod tests {
     #[test]
     fn tampered_or_alg_none_tokens_are_refused() {
         let set = KeySet::new(vec![es256()]);
-        let jwt = set.signing_key(Alg::ES256).unwrap().sign("JWT", &serde_json::json!({"sub": "a"}));
+        let jwt = set
+            .signing_key(Alg::ES256)
+            .unwrap()
+            .sign("JWT", &serde_json::json!({"sub": "a"}));
         let mut parts: Vec<&str> = jwt.split('.').collect();
         let evil = B64.encode(br#"{"sub":"admin"}"#);
         parts[1] = &evil;

@@ -7,13 +7,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// RFC 7636 §4.1: 43 to 128 characters from the unreserved set.
 fn is_unreserved_43_128(s: &str) -> bool {
     (43..=128).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// An S256 challenge is the base64url SHA-256 of a verifier: always 43 characters.
 pub fn is_valid_challenge(challenge: &str) -> bool {
     challenge.len() == 43
-        && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge, compared in constant time.
@@ -47,7 +50,10 @@ mod tests {
 
     #[test]
     fn wrong_or_malformed_verifier_fails() {
-        assert!(!verify_s256(CHALLENGE, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK"));
+        assert!(!verify_s256(
+            CHALLENGE,
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK"
+        ));
         assert!(!verify_s256(CHALLENGE, "short"));
         assert!(!verify_s256(CHALLENGE, &"a".repeat(129)));
         assert!(!verify_s256(CHALLENGE, &format!("{}!", &VERIFIER[..43])));

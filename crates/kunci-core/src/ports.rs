@@ -45,7 +45,12 @@ pub trait AccountRepo: Send + Sync {
     /// Returns false when no such account exists.
     async fn mark_email_verified(&self, id: &str, now: UnixTime) -> Result<bool, PortError>;
     /// Returns false when no such account exists.
-    async fn set_password_hash(&self, id: &str, hash: &str, now: UnixTime) -> Result<bool, PortError>;
+    async fn set_password_hash(
+        &self,
+        id: &str,
+        hash: &str,
+        now: UnixTime,
+    ) -> Result<bool, PortError>;
     /// Accounts ordered by creation time, oldest first.
     async fn list(&self, limit: u32, offset: u32) -> Result<Vec<Account>, PortError>;
     async fn count(&self) -> Result<u64, PortError>;
@@ -78,7 +83,12 @@ pub trait EphemeralStore: Send + Sync {
     /// Stores `value` under `key` for `ttl_secs` seconds, replacing any previous value.
     async fn put(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<(), PortError>;
     /// Stores only if `key` is absent. Returns true if stored. Used for replay detection.
-    async fn put_if_absent(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<bool, PortError>;
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_secs: u64,
+    ) -> Result<bool, PortError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError>;
     /// Atomically reads and deletes: of two concurrent callers, at most one gets the value.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, PortError>;

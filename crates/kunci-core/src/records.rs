@@ -23,14 +23,21 @@ struct Envelope<T> {
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(&Envelope { v: VERSION, d: value }).unwrap_or_default()
+    serde_json::to_vec(&Envelope {
+        v: VERSION,
+        d: value,
+    })
+    .unwrap_or_default()
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PortError> {
-    let env: Envelope<T> =
-        serde_json::from_slice(bytes).map_err(|e| PortError::Corrupt(format!("ephemeral record: {e}")))?;
+    let env: Envelope<T> = serde_json::from_slice(bytes)
+        .map_err(|e| PortError::Corrupt(format!("ephemeral record: {e}")))?;
     if env.v != VERSION {
-        return Err(PortError::Corrupt(format!("ephemeral record version {}", env.v)));
+        return Err(PortError::Corrupt(format!(
+            "ephemeral record version {}",
+            env.v
+        )));
     }
     Ok(env.d)
 }
@@ -47,7 +54,9 @@ pub struct Records<'a>(pub &'a dyn EphemeralStore);
 
 impl Records<'_> {
     pub async fn put_interaction(&self, ix: &Interaction, ttl: u64) -> Result<(), PortError> {
-        self.0.put(&format!("ix:{}", token_key(&ix.id)), &encode(ix), ttl).await
+        self.0
+            .put(&format!("ix:{}", token_key(&ix.id)), &encode(ix), ttl)
+            .await
     }
     pub async fn interaction(&self, id: &str) -> Result<Option<Interaction>, PortError> {
         self.get(&format!("ix:{}", token_key(id))).await
@@ -57,7 +66,9 @@ impl Records<'_> {
     }
 
     pub async fn put_session(&self, s: &SsoSession, ttl: u64) -> Result<(), PortError> {
-        self.0.put(&format!("sess:{}", token_key(&s.id)), &encode(s), ttl).await
+        self.0
+            .put(&format!("sess:{}", token_key(&s.id)), &encode(s), ttl)
+            .await
     }
     pub async fn session(&self, id: &str) -> Result<Option<SsoSession>, PortError> {
         self.get(&format!("sess:{}", token_key(id))).await
@@ -67,7 +78,9 @@ impl Records<'_> {
     }
 
     pub async fn put_code(&self, code: &str, grant: &CodeGrant, ttl: u64) -> Result<(), PortError> {
-        self.0.put(&format!("code:{}", token_key(code)), &encode(grant), ttl).await
+        self.0
+            .put(&format!("code:{}", token_key(code)), &encode(grant), ttl)
+            .await
     }
     /// Takes the code atomically: of two racing redemptions, only one gets the grant.
     pub async fn take_code(&self, code: &str) -> Result<Option<CodeGrant>, PortError> {
@@ -76,16 +89,27 @@ impl Records<'_> {
             None => Ok(None),
         }
     }
-    pub async fn mark_code_redeemed(&self, code: &str, grant_id: &str, ttl: u64) -> Result<(), PortError> {
-        let marker = RedeemedCode { grant_id: grant_id.to_owned() };
-        self.0.put(&format!("used:{}", token_key(code)), &encode(&marker), ttl).await
+    pub async fn mark_code_redeemed(
+        &self,
+        code: &str,
+        grant_id: &str,
+        ttl: u64,
+    ) -> Result<(), PortError> {
+        let marker = RedeemedCode {
+            grant_id: grant_id.to_owned(),
+        };
+        self.0
+            .put(&format!("used:{}", token_key(code)), &encode(&marker), ttl)
+            .await
     }
     pub async fn redeemed_code(&self, code: &str) -> Result<Option<RedeemedCode>, PortError> {
         self.get(&format!("used:{}", token_key(code))).await
     }
 
     pub async fn revoke_grant(&self, grant_id: &str, ttl: u64) -> Result<(), PortError> {
-        self.0.put(&format!("revoked:{grant_id}"), &encode(&true), ttl).await
+        self.0
+            .put(&format!("revoked:{grant_id}"), &encode(&true), ttl)
+            .await
     }
     pub async fn is_grant_revoked(&self, grant_id: &str) -> Result<bool, PortError> {
         Ok(self.0.get(&format!("revoked:{grant_id}")).await?.is_some())
@@ -108,11 +132,21 @@ pub struct EmailVerification {
 }
 
 impl Records<'_> {
-    pub async fn put_email_verification(&self, token: &str, v: &EmailVerification, ttl: u64) -> Result<(), PortError> {
-        self.0.put(&format!("verify:{}", token_key(token)), &encode(v), ttl).await
+    pub async fn put_email_verification(
+        &self,
+        token: &str,
+        v: &EmailVerification,
+        ttl: u64,
+    ) -> Result<(), PortError> {
+        self.0
+            .put(&format!("verify:{}", token_key(token)), &encode(v), ttl)
+            .await
     }
     /// One use only: the link stops working once clicked.
-    pub async fn take_email_verification(&self, token: &str) -> Result<Option<EmailVerification>, PortError> {
+    pub async fn take_email_verification(
+        &self,
+        token: &str,
+    ) -> Result<Option<EmailVerification>, PortError> {
         match self.0.take(&format!("verify:{}", token_key(token))).await? {
             Some(b) => decode(&b).map(Some),
             None => Ok(None),

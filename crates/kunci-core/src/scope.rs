@@ -2,7 +2,14 @@
 //! with the claims each one releases (OIDC Core §5.4).
 
 /// The scopes Kunci understands. A client may be allowed any subset.
-pub const KNOWN_SCOPES: [&str; 6] = ["openid", "profile", "email", "phone", "address", "offline_access"];
+pub const KNOWN_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "offline_access",
+];
 
 /// Claims released by each standard scope (OIDC Core §5.4).
 pub fn claims_for_scope(scope: &str) -> &'static [&'static str] {
@@ -64,7 +71,10 @@ mod tests {
 
     #[test]
     fn parses_and_deduplicates() {
-        assert_eq!(parse("openid  email openid").unwrap(), vec!["openid", "email"]);
+        assert_eq!(
+            parse("openid  email openid").unwrap(),
+            vec!["openid", "email"]
+        );
         assert_eq!(parse("").unwrap(), Vec::<String>::new());
         assert!(parse("open\"id").is_none());
         assert!(parse("a\\b").is_none());

@@ -28,7 +28,9 @@ impl<T> std::fmt::Debug for Secret<T> {
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     // The OS RNG failing is not recoverable for an identity provider: there is nothing safe to do.
-    SystemRandom::new().fill(&mut buf).expect("operating system RNG failed");
+    SystemRandom::new()
+        .fill(&mut buf)
+        .expect("operating system RNG failed");
     buf
 }
 
@@ -44,7 +46,14 @@ pub fn random_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// SHA-256 of `data`.

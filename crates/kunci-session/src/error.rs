@@ -17,7 +17,10 @@ pub enum SessionError {
 
     /// A setting other than the URL is unusable.
     #[error("invalid session store setting `{setting}`: {reason}")]
-    InvalidConfig { setting: &'static str, reason: String },
+    InvalidConfig {
+        setting: &'static str,
+        reason: String,
+    },
 
     /// Redis did not answer at start-up. `target` is redacted.
     #[error(

@@ -45,7 +45,10 @@ struct Shard {
 
 impl Shard {
     fn new() -> Self {
-        Self { map: HashMap::new(), inserts_until_sweep: MIN_SWEEP_INTERVAL }
+        Self {
+            map: HashMap::new(),
+            inserts_until_sweep: MIN_SWEEP_INTERVAL,
+        }
     }
 
     /// Removes dead entries and returns how many were removed.
@@ -91,7 +94,9 @@ struct Inner {
 impl std::fmt::Debug for MemoryStore {
     /// Shows only the size, never keys or values.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStore").field("entries", &self.len_including_expired()).finish()
+        f.debug_struct("MemoryStore")
+            .field("entries", &self.len_including_expired())
+            .finish()
     }
 }
 
@@ -145,16 +150,27 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
 impl EphemeralStore for MemoryStore {
     async fn put(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<(), PortError> {
         let now = self.now();
-        let entry = Entry { value: value.to_vec(), expires_at: Self::expiry(now, ttl_secs) };
+        let entry = Entry {
+            value: value.to_vec(),
+            expires_at: Self::expiry(now, ttl_secs),
+        };
         let mut shard = self.shard(key);
         shard.map.insert(key.to_owned(), entry);
         shard.note_insert(now);
         Ok(())
     }
 
-    async fn put_if_absent(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<bool, PortError> {
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_secs: u64,
+    ) -> Result<bool, PortError> {
         let now = self.now();
-        let entry = Entry { value: value.to_vec(), expires_at: Self::expiry(now, ttl_secs) };
+        let entry = Entry {
+            value: value.to_vec(),
+            expires_at: Self::expiry(now, ttl_secs),
+        };
         let mut shard = self.shard(key);
         let stored = match shard.map.entry(key.to_owned()) {
             MapEntry::Occupied(e) if e.get().is_live(now) => false,
@@ -206,7 +222,10 @@ impl EphemeralStore for MemoryStore {
             entry.value = next.to_string().into_bytes();
             return Ok(next);
         }
-        let entry = Entry { value: b"1".to_vec(), expires_at: Self::expiry(now, ttl_secs) };
+        let entry = Entry {
+            value: b"1".to_vec(),
+            expires_at: Self::expiry(now, ttl_secs),
+        };
         shard.map.insert(key.to_owned(), entry);
         shard.note_insert(now);
         Ok(1)
@@ -234,13 +253,19 @@ mod tests {
         // read again: only the amortised sweep can reclaim them.
         for round in 0..50 {
             for i in 0..100 {
-                store.put(&format!("code:{round}:{i}"), b"v", 1).await.unwrap();
+                store
+                    .put(&format!("code:{round}:{i}"), b"v", 1)
+                    .await
+                    .unwrap();
             }
             clock.advance(2);
         }
         let held = store.len_including_expired();
         // 100 live at most per round; the bound is about 2x live plus MIN_SWEEP_INTERVAL per shard.
-        assert!(held <= 2 * 100 + SHARDS * MIN_SWEEP_INTERVAL, "held {held} entries");
+        assert!(
+            held <= 2 * 100 + SHARDS * MIN_SWEEP_INTERVAL,
+            "held {held} entries"
+        );
         assert!(held < 50 * 100 / 2, "sweeping reclaimed nothing: {held}");
     }
 
@@ -253,22 +278,34 @@ mod tests {
         clock.advance(10);
         assert_eq!(store.purge_expired(), 2);
         assert_eq!(store.len_including_expired(), 1);
-        assert_eq!(store.get("sess:b").await.unwrap().as_deref(), Some(&b"2"[..]));
+        assert_eq!(
+            store.get("sess:b").await.unwrap().as_deref(),
+            Some(&b"2"[..])
+        );
     }
 
     #[tokio::test]
     async fn incr_on_a_non_numeric_value_is_corrupt_not_a_reset() {
         let (store, _) = store();
         store.put("rate:x", b"not a number", 60).await.unwrap();
-        assert!(matches!(store.incr("rate:x", 60).await, Err(PortError::Corrupt(_))));
-        assert_eq!(store.get("rate:x").await.unwrap().as_deref(), Some(&b"not a number"[..]));
+        assert!(matches!(
+            store.incr("rate:x", 60).await,
+            Err(PortError::Corrupt(_))
+        ));
+        assert_eq!(
+            store.get("rate:x").await.unwrap().as_deref(),
+            Some(&b"not a number"[..])
+        );
     }
 
     #[test]
     fn debug_output_shows_no_keys_or_values() {
         let (store, _) = store();
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(store.put("sess:secret-id", b"secret-value", 60)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(store.put("sess:secret-id", b"secret-value", 60))
+            .unwrap();
         let shown = format!("{store:?}");
         assert!(!shown.contains("secret"), "{shown}");
     }

@@ -135,7 +135,10 @@ mod tests {
 
         let slow = diesel::sql_query(SLOW).execute(&mut conn);
         let timed_out = tokio::time::timeout(Duration::from_millis(5), slow).await;
-        assert!(timed_out.is_err(), "the slow statement should still have been running");
+        assert!(
+            timed_out.is_err(),
+            "the slow statement should still have been running"
+        );
 
         // The statement has let go of the connection: exclusive access (which panics while
         // a blocking task still holds it) works, and so does the next statement.

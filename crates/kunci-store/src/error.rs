@@ -57,7 +57,9 @@ pub(crate) fn port_error(err: DieselError) -> PortError {
             let message = info.message();
             match kind {
                 DatabaseErrorKind::UniqueViolation => {
-                    let what = if message.contains("email") || info.constraint_name() == Some("accounts_email_key") {
+                    let what = if message.contains("email")
+                        || info.constraint_name() == Some("accounts_email_key")
+                    {
                         "an account with this email already exists"
                     } else {
                         "a record with this id already exists"
@@ -89,7 +91,9 @@ pub(crate) fn port_error(err: DieselError) -> PortError {
             tracing::error!(error = %e, "stored record could not be decoded");
             PortError::Corrupt(format!("cannot decode a stored record: {e}"))
         }
-        DieselError::SerializationError(e) => PortError::Corrupt(format!("cannot encode a record: {e}")),
+        DieselError::SerializationError(e) => {
+            PortError::Corrupt(format!("cannot encode a record: {e}"))
+        }
         DieselError::BrokenTransactionManager => {
             PortError::Unavailable("database connection in an unusable state".into())
         }
@@ -102,12 +106,21 @@ pub(crate) fn port_error(err: DieselError) -> PortError {
 
 /// Maps a failure to check a connection out of the pool: always `Unavailable`.
 pub(crate) fn pool_error(err: diesel_async::pooled_connection::deadpool::PoolError) -> PortError {
-    use deadpool::managed::PoolError;
+    use deadpool::managed::{PoolError, TimeoutType};
     let reason = match &err {
-        PoolError::Timeout(_) => "timed out waiting for a database connection".to_owned(),
+        PoolError::Timeout(TimeoutType::Wait) => {
+            "timed out waiting for a free database connection".to_owned()
+        }
+        PoolError::Timeout(TimeoutType::Create) => {
+            "timed out opening a database connection".to_owned()
+        }
+        PoolError::Timeout(TimeoutType::Recycle) => {
+            "timed out checking a pooled database connection".to_owned()
+        }
+        PoolError::Backend(e) => e.to_string(),
         PoolError::Closed => "the connection pool is closed".to_owned(),
-        other => format!("cannot connect to the database: {other}"),
+        other => other.to_string(),
     };
-    tracing::warn!(error = %err, "database connection unavailable");
+    tracing::warn!(error = %reason, "database connection unavailable");
     PortError::Unavailable(reason)
 }

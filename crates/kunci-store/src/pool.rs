@@ -86,7 +86,9 @@ pub(crate) enum Backend {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("backend", &self.kind()).finish_non_exhaustive()
+        f.debug_struct("Database")
+            .field("backend", &self.kind())
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,7 +108,10 @@ impl Database {
             let reason = match e {
                 PortError::Unavailable(r) | PortError::Conflict(r) | PortError::Corrupt(r) => r,
             };
-            StoreError::Unavailable { url: redact_url(url), reason }
+            StoreError::Unavailable {
+                url: redact_url(url),
+                reason,
+            }
         })?;
         tracing::info!(backend = ?db.kind(), url = %redact_url(url), "database connected");
         Ok(db)
@@ -134,7 +139,9 @@ impl Database {
         use diesel::IntoSql;
         use diesel::sql_types::Integer;
         use diesel_async::RunQueryDsl;
-        let one: i32 = run!(self, |conn| diesel::select(1_i32.into_sql::<Integer>()).get_result(conn).await)?;
+        let one: i32 = run!(self, |conn| diesel::select(1_i32.into_sql::<Integer>())
+            .get_result(conn)
+            .await)?;
         if one == 1 {
             Ok(())
         } else {
@@ -159,13 +166,16 @@ where
         .recycle_timeout(Some(opts.connect_timeout))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
-        .map_err(|e| StoreError::Pool { reason: e.to_string() })
+        .map_err(|e| StoreError::Pool {
+            reason: e.to_string(),
+        })
 }
 
 /// Checks a connection out of `pool`, as a `PortError` when none can be had.
 pub(crate) async fn checkout<C>(pool: &Pool<C>) -> Result<Object<C>, PortError>
 where
-    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = diesel_async::pooled_connection::PoolError>,
+    AsyncDieselConnectionManager<C>:
+        deadpool::managed::Manager<Type = C, Error = diesel_async::pooled_connection::PoolError>,
     C: PoolableConnection + 'static,
 {
     pool.get().await.map_err(pool_error)

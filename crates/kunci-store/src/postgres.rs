@@ -43,7 +43,10 @@ pub(crate) fn pool(url: &str, opts: &PoolOptions) -> Result<Pool<AsyncPgConnecti
 }
 
 fn target(url: &str, opts: &PoolOptions) -> Result<Target, StoreError> {
-    let invalid = |reason: String| StoreError::InvalidUrl { url: redact_url(url), reason };
+    let invalid = |reason: String| StoreError::InvalidUrl {
+        url: redact_url(url),
+        reason,
+    };
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
 
     let mut use_tls = false;
@@ -68,9 +71,14 @@ fn target(url: &str, opts: &PoolOptions) -> Result<Target, StoreError> {
     } else {
         format!("{base}?{}", passed_on.join("&"))
     };
-    let mut config = tokio_postgres::Config::from_str(&driver_url).map_err(|e| invalid(e.to_string()))?;
+    let mut config =
+        tokio_postgres::Config::from_str(&driver_url).map_err(|e| invalid(e.to_string()))?;
 
-    config.ssl_mode(if use_tls { SslMode::Require } else { SslMode::Disable });
+    config.ssl_mode(if use_tls {
+        SslMode::Require
+    } else {
+        SslMode::Disable
+    });
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(opts.connect_timeout);
     }
@@ -88,13 +96,19 @@ fn target(url: &str, opts: &PoolOptions) -> Result<Target, StoreError> {
 
     let tls = match (use_tls, root_cert) {
         (false, Some(_)) => {
-            return Err(invalid("sslrootcert is given but sslmode does not ask for TLS".into()));
+            return Err(invalid(
+                "sslrootcert is given but sslmode does not ask for TLS".into(),
+            ));
         }
         (false, None) => None,
-        (true, root_cert) => Some(tls_connector(root_cert.as_deref()).map_err(|reason| StoreError::Tls {
-            url: redact_url(url),
-            reason,
-        })?),
+        (true, root_cert) => {
+            Some(
+                tls_connector(root_cert.as_deref()).map_err(|reason| StoreError::Tls {
+                    url: redact_url(url),
+                    reason,
+                })?,
+            )
+        }
     };
     Ok(Target {
         config,
@@ -113,16 +127,20 @@ fn tls_connector(root_cert: Option<&str>) -> Result<MakeRustlsConnect, String> {
                 .map_err(|e| format!("cannot read sslrootcert `{path}`: {e}"))?;
             let (added, _ignored) = roots.add_parsable_certificates(certs);
             if added == 0 {
-                return Err(format!("sslrootcert `{path}` holds no usable CA certificate"));
+                return Err(format!(
+                    "sslrootcert `{path}` holds no usable CA certificate"
+                ));
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     Ok(MakeRustlsConnect::new(config))
 }
 
@@ -131,7 +149,11 @@ async fn establish(target: Arc<Target>) -> Result<AsyncPgConnection, ConnectionE
     let connect = async {
         match &target.tls {
             None => {
-                let (client, conn) = target.config.connect(tokio_postgres::NoTls).await.map_err(bad)?;
+                let (client, conn) = target
+                    .config
+                    .connect(tokio_postgres::NoTls)
+                    .await
+                    .map_err(bad)?;
                 AsyncPgConnection::try_from_client_and_connection(client, conn).await
             }
             Some(tls) => {
@@ -144,7 +166,7 @@ async fn establish(target: Arc<Target>) -> Result<AsyncPgConnection, ConnectionE
         .await
         .unwrap_or_else(|_| {
             Err(ConnectionError::BadConnection(format!(
-                "no answer within the connect timeout ({:?})",
+                "timed out: the server did not answer within the connect timeout ({:?})",
                 target.connect_timeout
             )))
         })
@@ -161,6 +183,9 @@ fn bad(e: tokio_postgres::Error) -> ConnectionError {
             msg = format!("{msg}: {s_text}");
         }
         source = s.source();
+    }
+    if msg.contains("UnknownIssuer") {
+        msg.push_str(" (if the server's certificate comes from a private CA, name it: sslrootcert=/path/to/ca.pem)");
     }
     ConnectionError::BadConnection(msg)
 }
@@ -221,9 +246,15 @@ mod tests {
     #[test]
     fn sets_timeouts_unless_the_url_does() {
         let t = target("postgres://u@127.0.0.1/db", &opts()).unwrap();
-        assert_eq!(t.config.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        assert_eq!(
+            t.config.get_connect_timeout(),
+            Some(&Duration::from_secs(3))
+        );
         assert_eq!(t.config.get_options(), Some("-c statement_timeout=9000"));
-        assert_eq!(t.config.get_tcp_user_timeout(), Some(&Duration::from_secs(12)));
+        assert_eq!(
+            t.config.get_tcp_user_timeout(),
+            Some(&Duration::from_secs(12))
+        );
         assert_eq!(t.config.get_application_name(), Some("kunci"));
 
         let t = target(
@@ -231,27 +262,44 @@ mod tests {
             &opts(),
         )
         .unwrap();
-        assert_eq!(t.config.get_connect_timeout(), Some(&Duration::from_secs(7)));
+        assert_eq!(
+            t.config.get_connect_timeout(),
+            Some(&Duration::from_secs(7))
+        );
         assert_eq!(t.config.get_options(), Some("-c statement_timeout=1"));
     }
 
     #[test]
     fn rejects_what_it_cannot_honour_without_leaking_the_password() {
-        let err = target("postgres://u:hunter2@h/db?sslmode=bogus", &opts()).err().unwrap();
-        let msg = err.to_string();
-        assert!(msg.contains("sslmode `bogus`") && !msg.contains("hunter2"), "{msg}");
-
-        let err = target("postgres://u:hunter2@h/db?sslmode=require&sslrootcert=/nonexistent/ca.pem", &opts())
+        let err = target("postgres://u:hunter2@h/db?sslmode=bogus", &opts())
             .err()
             .unwrap();
         let msg = err.to_string();
+        assert!(
+            msg.contains("sslmode `bogus`") && !msg.contains("hunter2"),
+            "{msg}"
+        );
+
+        let err = target(
+            "postgres://u:hunter2@h/db?sslmode=require&sslrootcert=/nonexistent/ca.pem",
+            &opts(),
+        )
+        .err()
+        .unwrap();
+        let msg = err.to_string();
         assert!(matches!(err, StoreError::Tls { .. }), "{msg}");
-        assert!(msg.contains("/nonexistent/ca.pem") && !msg.contains("hunter2"), "{msg}");
+        assert!(
+            msg.contains("/nonexistent/ca.pem") && !msg.contains("hunter2"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn decodes_percent_escapes() {
-        assert_eq!(percent_decode("%2Fetc%2Fca%20x.pem").unwrap(), "/etc/ca x.pem");
+        assert_eq!(
+            percent_decode("%2Fetc%2Fca%20x.pem").unwrap(),
+            "/etc/ca x.pem"
+        );
         assert!(percent_decode("%zz").is_err());
     }
 }

@@ -12,7 +12,9 @@ use crate::pool::PoolOptions;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, ConnectionError, SqliteConnection};
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::{SpawnBlocking, SyncConnectionWrapper};
 use std::path::Path;
 use std::sync::Arc;
@@ -22,10 +24,16 @@ pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection, BlockingRun
 
 /// Creates the file's directory and a pool of configured connections (none opened yet).
 pub(crate) async fn pool(path: &str, opts: &PoolOptions) -> Result<Pool<SqliteConn>, StoreError> {
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         tokio::fs::create_dir_all(dir)
             .await
-            .map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+            .map_err(|source| StoreError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
     }
 
     let pragmas: Arc<str> = pragmas(opts).into();
@@ -33,7 +41,8 @@ pub(crate) async fn pool(path: &str, opts: &PoolOptions) -> Result<Pool<SqliteCo
     let mut config = ManagerConfig::<SqliteConn>::default();
     // A local file does not go away between statements; skip the round trip on checkout.
     config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(move |_url| Box::pin(establish(Arc::clone(&path), Arc::clone(&pragmas))));
+    config.custom_setup =
+        Box::new(move |_url| Box::pin(establish(Arc::clone(&path), Arc::clone(&pragmas))));
     let manager = AsyncDieselConnectionManager::new_with_config("sqlite", config);
     crate::pool::build(manager, opts)
 }
@@ -55,8 +64,9 @@ async fn establish(path: Arc<str>, pragmas: Arc<str>) -> Result<SqliteConn, Conn
     let conn = runtime
         .spawn_blocking(move || {
             let mut conn = SqliteConnection::establish(&path)?;
-            conn.batch_execute(&pragmas)
-                .map_err(|e| ConnectionError::BadConnection(format!("setting SQLite pragmas: {e}")))?;
+            conn.batch_execute(&pragmas).map_err(|e| {
+                ConnectionError::BadConnection(format!("setting SQLite pragmas: {e}"))
+            })?;
             Ok::<_, ConnectionError>(conn)
         })
         .await

@@ -25,8 +25,12 @@ impl Target {
         };
         if scheme.eq_ignore_ascii_case("sqlite") {
             Self::sqlite(url, rest)
-        } else if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql") {
-            Ok(Target::Postgres { url: url.to_owned() })
+        } else if scheme.eq_ignore_ascii_case("postgres")
+            || scheme.eq_ignore_ascii_case("postgresql")
+        {
+            Ok(Target::Postgres {
+                url: url.to_owned(),
+            })
         } else {
             Err(StoreError::UnsupportedScheme {
                 scheme: scheme.to_owned(),
@@ -49,9 +53,13 @@ impl Target {
             ));
         }
         if path.contains('?') || path.contains('#') {
-            return Err(invalid("sqlite URLs take no query parameters; give only a file path"));
+            return Err(invalid(
+                "sqlite URLs take no query parameters; give only a file path",
+            ));
         }
-        Ok(Target::Sqlite { path: path.to_owned() })
+        Ok(Target::Sqlite {
+            path: path.to_owned(),
+        })
     }
 }
 
@@ -146,14 +154,24 @@ mod tests {
     fn picks_the_backend_from_the_scheme() {
         assert_eq!(
             Target::parse("sqlite://data/kunci.db").unwrap(),
-            Target::Sqlite { path: "data/kunci.db".into() }
+            Target::Sqlite {
+                path: "data/kunci.db".into()
+            }
         );
         assert_eq!(
             Target::parse("sqlite:///abs/kunci.db").unwrap(),
-            Target::Sqlite { path: "/abs/kunci.db".into() }
+            Target::Sqlite {
+                path: "/abs/kunci.db".into()
+            }
         );
-        assert!(matches!(Target::parse("postgres://h/db"), Ok(Target::Postgres { .. })));
-        assert!(matches!(Target::parse("PostgreSQL://h/db"), Ok(Target::Postgres { .. })));
+        assert!(matches!(
+            Target::parse("postgres://h/db"),
+            Ok(Target::Postgres { .. })
+        ));
+        assert!(matches!(
+            Target::parse("PostgreSQL://h/db"),
+            Ok(Target::Postgres { .. })
+        ));
     }
 
     #[test]
@@ -166,8 +184,17 @@ mod tests {
 
     #[test]
     fn rejects_sqlite_urls_it_cannot_honour() {
-        for url in ["sqlite://", "sqlite://:memory:", "sqlite://x.db?mode=ro", "sqlite", "kunci.db"] {
-            assert!(matches!(Target::parse(url), Err(StoreError::InvalidUrl { .. })), "{url}");
+        for url in [
+            "sqlite://",
+            "sqlite://:memory:",
+            "sqlite://x.db?mode=ro",
+            "sqlite",
+            "kunci.db",
+        ] {
+            assert!(
+                matches!(Target::parse(url), Err(StoreError::InvalidUrl { .. })),
+                "{url}"
+            );
         }
     }
 }

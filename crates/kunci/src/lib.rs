@@ -1,1 +1,11 @@
-//! placeholder
+//! # kunci
+//!
+//! The Kunci binary's library half: configuration, the composition root and the CLI commands.
+//! It is a library so the tests start Kunci exactly the way `main` does.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod keys;
+pub mod tls;

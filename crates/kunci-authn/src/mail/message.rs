@@ -11,8 +11,9 @@ use crate::AuthnError;
 
 /// Parses the configured sender address.
 pub(super) fn parse_from(from: &str) -> Result<Mailbox, AuthnError> {
-    from.parse()
-        .map_err(|_| AuthnError::MailConfig("the sender (from) address is not a valid mailbox".into()))
+    from.parse().map_err(|_| {
+        AuthnError::MailConfig("the sender (from) address is not a valid mailbox".into())
+    })
 }
 
 /// Builds the message `from` → `mail.to`, dated `now` (time comes from the caller's clock).

@@ -36,8 +36,17 @@ impl fmt::Debug for Mail {
         f.debug_struct("Mail")
             .field("to", &"<redacted>")
             .field("subject", &"<redacted>")
-            .field("text_body", &format_args!("<{} bytes>", self.text_body.len()))
-            .field("html_body", &self.html_body.as_ref().map(|h| format!("<{} bytes>", h.len())))
+            .field(
+                "text_body",
+                &format_args!("<{} bytes>", self.text_body.len()),
+            )
+            .field(
+                "html_body",
+                &self
+                    .html_body
+                    .as_ref()
+                    .map(|h| format!("<{} bytes>", h.len())),
+            )
             .finish()
     }
 }

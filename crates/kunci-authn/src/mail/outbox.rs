@@ -28,7 +28,11 @@ pub struct OutboxMailer {
 
 impl OutboxMailer {
     /// An outbox in `dir` (created if missing), writing messages from `from`.
-    pub fn new(dir: impl Into<PathBuf>, from: &str, clock: Arc<dyn Clock>) -> Result<Self, AuthnError> {
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        from: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuthnError> {
         let dir = dir.into();
         let from = message::parse_from(from)?;
         create_private_dir(&dir).map_err(AuthnError::Outbox)?;
@@ -54,7 +58,9 @@ impl Mailer for OutboxMailer {
             let _ = tokio::fs::remove_file(&tmp).await;
             return Err(AuthnError::Outbox(e));
         }
-        tokio::fs::rename(&tmp, &path).await.map_err(AuthnError::Outbox)?;
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .map_err(AuthnError::Outbox)?;
         tracing::info!(path = %path.display(), "mail written to outbox");
         Ok(())
     }

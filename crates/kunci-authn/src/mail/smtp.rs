@@ -13,6 +13,10 @@
 //! opportunistic) unless the relay is on the loopback interface, since lettre would send them
 //! in clear text. TLS uses rustls with the ring provider and the webpki roots.
 //! The URL holds a password, so it is never logged, echoed in errors or shown by `Debug`.
+//!
+//! lettre's connection pool runs a background task, so the mailer must be built inside a
+//! Tokio runtime; it remembers that runtime and drops the pool inside it, so dropping the
+//! mailer late (after the runtime has stopped, or from a plain thread) cannot panic.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -24,6 +28,7 @@ use kunci_core::Clock;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use tokio::runtime::Handle;
 use url::Url;
 
 use super::{Mail, Mailer, message};
@@ -34,7 +39,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sends mail through an SMTP relay.
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// Always `Some` until `drop`, which takes it to drop it inside `runtime`.
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    runtime: Handle,
     from: Mailbox,
     clock: Arc<dyn Clock>,
     /// `host:port (mode)`, for `Debug`; no credentials.
@@ -52,15 +59,24 @@ enum Security {
 impl SmtpMailer {
     /// A mailer for the relay at `url` (see the module documentation), sending as `from`
     /// (`noreply@example.com` or `Kunci <noreply@example.com>`). Nothing is sent or
-    /// connected until the first [`send`](Mailer::send).
+    /// connected until the first [`send`](Mailer::send). Must be called inside a Tokio
+    /// runtime (an error otherwise).
     pub fn new(url: &str, from: &str, clock: Arc<dyn Clock>) -> Result<Self, AuthnError> {
+        let runtime = Handle::try_current()
+            .map_err(|_| config("the SMTP mailer must be created inside a Tokio runtime"))?;
         let from = message::parse_from(from)?;
         let parsed = Url::parse(url).map_err(|_| config("the SMTP URL does not parse"))?;
         let security = security_of(&parsed)?;
-        let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| config("the SMTP URL has no host"))?;
+        let host = parsed
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| config("the SMTP URL has no host"))?;
         let loopback = is_loopback(host);
         let has_credentials = !parsed.username().is_empty() || parsed.password().is_some();
-        if has_credentials && matches!(security, Security::Plain | Security::Opportunistic) && !loopback {
+        if has_credentials
+            && matches!(security, Security::Plain | Security::Opportunistic)
+            && !loopback
+        {
             return Err(config(
                 "SMTP credentials would be sent unencrypted; use smtps:// or ?tls=starttls",
             ));
@@ -86,7 +102,8 @@ impl SmtpMailer {
             Security::Implicit => 465,
         });
         Ok(Self {
-            transport,
+            transport: Some(transport),
+            runtime,
             from,
             clock,
             endpoint: format!("{host}:{port} ({security:?})"),
@@ -98,9 +115,21 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &Mail) -> Result<(), AuthnError> {
         let msg = message::build(&self.from, mail, self.clock.now())?;
-        self.transport.send(msg).await.map_err(|e| classify(&e))?;
+        let transport = self
+            .transport
+            .as_ref()
+            .ok_or_else(|| config("the SMTP mailer is shut down"))?;
+        transport.send(msg).await.map_err(|e| classify(&e))?;
         tracing::debug!(relay = %self.endpoint, "mail handed to the SMTP relay");
         Ok(())
+    }
+}
+
+impl Drop for SmtpMailer {
+    fn drop(&mut self) {
+        // lettre's pool spawns its shutdown onto the current runtime when dropped.
+        let _entered = self.runtime.enter();
+        drop(self.transport.take());
     }
 }
 
@@ -143,7 +172,8 @@ fn security_of(url: &Url) -> Result<Security, AuthnError> {
 
 fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Reduces lettre's error to a class and a reply code. lettre's message would include the

@@ -150,7 +150,10 @@ mod tests {
         let mut seen = HashSet::new();
         for p in COMMON_PASSWORDS {
             assert_eq!(*p, p.to_lowercase(), "{p} is not lowercase");
-            assert!(p.chars().count() >= 8, "{p} is shorter than the length rule");
+            assert!(
+                p.chars().count() >= 8,
+                "{p} is shorter than the length rule"
+            );
             assert!(seen.insert(*p), "{p} is listed twice");
         }
         assert!(COMMON_PASSWORDS.len() >= 100);

@@ -52,7 +52,10 @@ impl PasswordHasher {
     }
 
     /// A hasher allowing at most `concurrency` (at least 1) computations at a time.
-    pub fn with_concurrency(policy: PasswordPolicy, concurrency: usize) -> Result<Self, AuthnError> {
+    pub fn with_concurrency(
+        policy: PasswordPolicy,
+        concurrency: usize,
+    ) -> Result<Self, AuthnError> {
         let p = policy.hash;
         let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None)
             .map_err(AuthnError::InvalidHashParams)?;
@@ -87,7 +90,9 @@ impl PasswordHasher {
     pub async fn hash(&self, password: Secret<String>) -> Result<String, AuthnError> {
         let max_bytes = self.inner.policy.max_bytes;
         if password.expose().len() > max_bytes {
-            return Err(AuthnError::PasswordRejected(PasswordRejection::TooLong { max_bytes }));
+            return Err(AuthnError::PasswordRejected(PasswordRejection::TooLong {
+                max_bytes,
+            }));
         }
         let hashed = self
             .run_blocking(move |inner| {
@@ -118,7 +123,9 @@ impl PasswordHasher {
         let outcome = self
             .run_blocking(move |inner| {
                 let hash = stored.as_ref().unwrap_or(&inner.dummy);
-                inner.argon2.verify_password(password.expose().as_bytes(), hash)
+                inner
+                    .argon2
+                    .verify_password(password.expose().as_bytes(), hash)
             })
             .await?;
         match outcome {
@@ -144,7 +151,8 @@ impl PasswordHasher {
         let current = self.inner.policy.hash;
         stored.m_cost() < current.memory_kib
             || stored.t_cost() < current.iterations
-            || stored.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN) < Params::DEFAULT_OUTPUT_LEN
+            || stored.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)
+                < Params::DEFAULT_OUTPUT_LEN
     }
 
     /// Runs `work` on the blocking pool once a permit is free; the permit is released when
@@ -180,7 +188,8 @@ impl fmt::Debug for PasswordHasher {
 /// A syntactically valid Argon2id hash with `params`, whose output is all zeros.
 fn dummy_hash(params: &Params) -> Result<PasswordHash, AuthnError> {
     let salt = Salt::new(DUMMY_SALT).map_err(|_| AuthnError::MalformedHash)?;
-    let output = Output::new(&[0u8; Params::DEFAULT_OUTPUT_LEN]).map_err(|_| AuthnError::MalformedHash)?;
+    let output =
+        Output::new(&[0u8; Params::DEFAULT_OUTPUT_LEN]).map_err(|_| AuthnError::MalformedHash)?;
     let params = ParamsString::try_from(params).map_err(AuthnError::Hashing)?;
     Ok(PasswordHash {
         algorithm: ARGON2ID_IDENT,

@@ -14,46 +14,79 @@ use crate::sso::SsoSession;
 pub enum AuthorizeOutcome {
     /// Send the browser to this URL at the client (a code, or an error the client must see).
     Redirect(String),
-    /// Send the browser to the hosted pages of this interaction. `binding` goes into a cookie,
-    /// so only this browser can resume it; empty when the browser already holds the cookie.
-    Interact { interaction_id: String, binding: String },
+    /// Send the browser to the hosted pages of this interaction.
+    Interact { interaction_id: String },
     /// Show this error to the user; the redirect URI is not trusted.
     ErrorPage(OAuthError),
 }
 
 impl Provider {
     /// Handles an authorization request from a browser that may carry an SSO session id.
+    /// `browser_key` is the browser's long-lived random cookie: an interaction can only be
+    /// resumed by the browser that started it, which stops an attacker from handing a victim a
+    /// half-finished sign-in.
     pub async fn authorize(
         &self,
         params: &AuthorizeParams,
         session_id: Option<&str>,
+        browser_key: &str,
         now: UnixTime,
     ) -> Result<AuthorizeOutcome, PortError> {
         let (client, req) = match validate(params, &self.clients) {
             Ok(v) => v,
             Err(AuthorizeError::Page(e)) => return Ok(AuthorizeOutcome::ErrorPage(e)),
-            Err(AuthorizeError::Redirect { redirect_uri, state, error }) => {
-                return Ok(AuthorizeOutcome::Redirect(self.error_redirect(&redirect_uri, state.as_deref(), &error)));
+            Err(AuthorizeError::Redirect {
+                redirect_uri,
+                state,
+                error,
+            }) => {
+                return Ok(AuthorizeOutcome::Redirect(self.error_redirect(
+                    &redirect_uri,
+                    state.as_deref(),
+                    &error,
+                )));
             }
         };
         let reauthenticate = req.prompt.login || req.prompt.select_account;
         let session = match self.live_session(session_id).await? {
             Some(s) if !reauthenticate && !exceeds_max_age(&req, s.auth_time, now) => s,
-            _ if req.prompt.none => return Ok(self.fail(&req, ErrorCode::LoginRequired, "the user is not signed in")),
-            _ => return self.start_interaction(req, vec![Step::Authenticate], None, now).await,
-        };
-        if self.needs_consent(&client, &req, &session.account_id).await? {
-            if req.prompt.none {
-                return Ok(self.fail(&req, ErrorCode::ConsentRequired, "the user has not consented"));
+            _ if req.prompt.none => {
+                return Ok(self.fail(&req, ErrorCode::LoginRequired, "the user is not signed in"));
             }
-            return self.start_interaction(req, vec![Step::Consent], Some(&session), now).await;
+            _ => {
+                return self
+                    .start_interaction(req, vec![Step::Authenticate], None, browser_key, now)
+                    .await;
+            }
+        };
+        if self
+            .needs_consent(&client, &req, &session.account_id)
+            .await?
+        {
+            if req.prompt.none {
+                return Ok(self.fail(
+                    &req,
+                    ErrorCode::ConsentRequired,
+                    "the user has not consented",
+                ));
+            }
+            return self
+                .start_interaction(req, vec![Step::Consent], Some(&session), browser_key, now)
+                .await;
         }
-        self.issue_code(&req, &session, now).await.map(AuthorizeOutcome::Redirect)
+        self.issue_code(&req, &session, now)
+            .await
+            .map(AuthorizeOutcome::Redirect)
     }
 
     /// The session behind a cookie, if it exists and its account still does.
-    pub(super) async fn live_session(&self, session_id: Option<&str>) -> Result<Option<SsoSession>, PortError> {
-        let Some(id) = session_id else { return Ok(None) };
+    pub(super) async fn live_session(
+        &self,
+        session_id: Option<&str>,
+    ) -> Result<Option<SsoSession>, PortError> {
+        let Some(id) = session_id else {
+            return Ok(None);
+        };
         let session = match self.records().session(id).await {
             Ok(s) => s,
             // A record we cannot read is treated as no session: the user signs in again.
@@ -89,9 +122,9 @@ impl Provider {
         request: AuthorizationRequest,
         pending: Vec<Step>,
         session: Option<&SsoSession>,
+        browser_key: &str,
         now: UnixTime,
     ) -> Result<AuthorizeOutcome, PortError> {
-        let binding = random_token();
         let ix = Interaction {
             id: random_token(),
             request,
@@ -102,10 +135,14 @@ impl Provider {
             session_id: session.map(|s| s.id.clone()),
             auth_time: session.map(|s| s.auth_time),
             amr: session.map(|s| s.amr.clone()).unwrap_or_default(),
-            browser_binding: token_key(&binding),
+            browser_binding: token_key(browser_key),
         };
-        self.records().put_interaction(&ix, self.settings.interaction_ttl).await?;
-        Ok(AuthorizeOutcome::Interact { interaction_id: ix.id, binding })
+        self.records()
+            .put_interaction(&ix, self.settings.interaction_ttl)
+            .await?;
+        Ok(AuthorizeOutcome::Interact {
+            interaction_id: ix.id,
+        })
     }
 
     /// Mints a one-time code for `req` in `session` and returns the redirect to the client.
@@ -129,26 +166,45 @@ impl Provider {
             issued_at: now,
             grant_id: random_uuid(),
         };
-        self.records().put_code(&code, &grant, self.settings.code_ttl).await?;
+        self.records()
+            .put_code(&code, &grant, self.settings.code_ttl)
+            .await?;
         if !session.clients.contains(&req.client_id) {
             let mut s = session.clone();
             s.clients.push(req.client_id.clone());
             let left = (s.created_at + self.settings.session_ttl as i64 - now).max(1) as u64;
             self.records().put_session(&s, left).await?;
         }
-        Ok(self.redirect_with(&req.redirect_uri, &[("code", Some(&code)), ("state", req.state.as_deref())]))
+        Ok(self.redirect_with(
+            &req.redirect_uri,
+            &[("code", Some(&code)), ("state", req.state.as_deref())],
+        ))
     }
 
-    pub(super) fn fail(&self, req: &AuthorizationRequest, code: ErrorCode, description: &'static str) -> AuthorizeOutcome {
+    pub(super) fn fail(
+        &self,
+        req: &AuthorizationRequest,
+        code: ErrorCode,
+        description: &'static str,
+    ) -> AuthorizeOutcome {
         let e = OAuthError::new(code, description);
         AuthorizeOutcome::Redirect(self.error_redirect(&req.redirect_uri, req.state.as_deref(), &e))
     }
 
     /// RFC 6749 §4.1.2.1 error response, with `iss` (RFC 9207).
-    pub(super) fn error_redirect(&self, redirect_uri: &str, state: Option<&str>, e: &OAuthError) -> String {
+    pub(super) fn error_redirect(
+        &self,
+        redirect_uri: &str,
+        state: Option<&str>,
+        e: &OAuthError,
+    ) -> String {
         self.redirect_with(
             redirect_uri,
-            &[("error", Some(e.code.as_str())), ("error_description", Some(&e.description)), ("state", state)],
+            &[
+                ("error", Some(e.code.as_str())),
+                ("error_description", Some(&e.description)),
+                ("state", state),
+            ],
         )
     }
 
@@ -172,5 +228,6 @@ impl Provider {
 }
 
 fn exceeds_max_age(req: &AuthorizationRequest, auth_time: UnixTime, now: UnixTime) -> bool {
-    req.max_age.is_some_and(|max| now.saturating_sub(auth_time) > max as i64)
+    req.max_age
+        .is_some_and(|max| now.saturating_sub(auth_time) > max as i64)
 }

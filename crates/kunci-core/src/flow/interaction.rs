@@ -46,19 +46,31 @@ pub enum InteractionError {
 }
 
 impl Provider {
-    /// Loads an interaction, but only for the browser that started it.
-    pub async fn interaction(&self, id: &str, binding: Option<&str>) -> Result<InteractionView, InteractionError> {
+    /// Loads an interaction, but only for the browser that started it (see `authorize`).
+    pub async fn interaction(
+        &self,
+        id: &str,
+        browser_key: Option<&str>,
+    ) -> Result<InteractionView, InteractionError> {
         let ix = match self.records().interaction(id).await {
             Ok(Some(ix)) => ix,
             Ok(None) | Err(PortError::Corrupt(_)) => return Err(InteractionError::Gone),
             Err(e) => return Err(e.into()),
         };
-        let bound = binding.is_some_and(|b| constant_time_eq(token_key(b).as_bytes(), ix.browser_binding.as_bytes()));
+        let bound = browser_key.is_some_and(|b| {
+            constant_time_eq(token_key(b).as_bytes(), ix.browser_binding.as_bytes())
+        });
         if !bound {
             return Err(InteractionError::Gone);
         }
-        let client = self.clients.get(&ix.request.client_id).ok_or(InteractionError::Gone)?;
-        Ok(InteractionView { interaction: ix, client })
+        let client = self
+            .clients
+            .get(&ix.request.client_id)
+            .ok_or(InteractionError::Gone)?;
+        Ok(InteractionView {
+            interaction: ix,
+            client,
+        })
     }
 
     /// The user proved to be `account` by `method` (RFC 8176 value, e.g. `pwd`). Starts a fresh
@@ -70,7 +82,10 @@ impl Provider {
         method: &str,
         now: UnixTime,
     ) -> Result<StepOutcome, InteractionError> {
-        let InteractionView { mut interaction, client } = view;
+        let InteractionView {
+            mut interaction,
+            client,
+        } = view;
         if !interaction.complete(Step::Authenticate, now, Some(method)) {
             return Err(InteractionError::WrongStep);
         }
@@ -82,16 +97,24 @@ impl Provider {
             amr: vec![method.to_owned()],
             clients: Vec::new(),
         };
-        self.records().put_session(&session, self.settings.session_ttl).await?;
+        self.records()
+            .put_session(&session, self.settings.session_ttl)
+            .await?;
         interaction.account_id = Some(account.id.clone());
         interaction.session_id = Some(session.id.clone());
         interaction.auth_time = Some(now);
         interaction.amr = session.amr.clone();
-        if self.needs_consent(&client, &interaction.request, &account.id).await? {
+        if self
+            .needs_consent(&client, &interaction.request, &account.id)
+            .await?
+        {
             interaction.pending.push(Step::Consent);
         }
         let next = self.advance(interaction, &session, now).await?;
-        Ok(StepOutcome { new_session_id: Some(session.id), next })
+        Ok(StepOutcome {
+            new_session_id: Some(session.id),
+            next,
+        })
     }
 
     /// The user answered the consent page.
@@ -101,48 +124,84 @@ impl Provider {
         decision: ConsentDecision,
         now: UnixTime,
     ) -> Result<StepOutcome, InteractionError> {
-        let InteractionView { mut interaction, client } = view;
+        let InteractionView {
+            mut interaction,
+            client,
+        } = view;
         if interaction.current() != Some(Step::Consent) {
             return Err(InteractionError::WrongStep);
         }
         if !decision.approve {
-            return self.abandon(interaction, "the user denied the request").await;
+            return self
+                .abandon(interaction, "the user denied the request")
+                .await;
         }
         interaction.complete(Step::Consent, now, None);
-        let account_id = interaction.account_id.clone().ok_or(InteractionError::Gone)?;
+        let account_id = interaction
+            .account_id
+            .clone()
+            .ok_or(InteractionError::Gone)?;
         if decision.remember {
             let mut scopes = interaction.request.scopes.clone();
             scopes.sort();
-            let consent = Consent { account_id, client_id: client.id.clone(), scopes, granted_at: now };
+            let consent = Consent {
+                account_id,
+                client_id: client.id.clone(),
+                scopes,
+                granted_at: now,
+            };
             self.durable.save(&consent).await?;
         }
         let session_id = interaction.session_id.clone();
-        let session = self.live_session(session_id.as_deref()).await?.ok_or(InteractionError::Gone)?;
+        let session = self
+            .live_session(session_id.as_deref())
+            .await?
+            .ok_or(InteractionError::Gone)?;
         let next = self.advance(interaction, &session, now).await?;
-        Ok(StepOutcome { new_session_id: None, next })
+        Ok(StepOutcome {
+            new_session_id: None,
+            next,
+        })
     }
 
     /// The user cancelled: the client hears `access_denied` (RFC 6749 §4.1.2.1).
     pub async fn cancel(&self, view: InteractionView) -> Result<StepOutcome, InteractionError> {
-        self.abandon(view.interaction, "the user cancelled the sign-in").await
+        self.abandon(view.interaction, "the user cancelled the sign-in")
+            .await
     }
 
-    async fn abandon(&self, ix: Interaction, why: &'static str) -> Result<StepOutcome, InteractionError> {
+    async fn abandon(
+        &self,
+        ix: Interaction,
+        why: &'static str,
+    ) -> Result<StepOutcome, InteractionError> {
         self.records().delete_interaction(&ix.id).await?;
         let e = OAuthError::new(ErrorCode::AccessDenied, why);
         let url = self.error_redirect(&ix.request.redirect_uri, ix.request.state.as_deref(), &e);
-        Ok(StepOutcome { new_session_id: None, next: AuthorizeOutcome::Redirect(url) })
+        Ok(StepOutcome {
+            new_session_id: None,
+            next: AuthorizeOutcome::Redirect(url),
+        })
     }
 
     /// Saves progress and returns where to go: the next step's page, or the client with a code.
-    async fn advance(&self, ix: Interaction, session: &SsoSession, now: UnixTime) -> Result<AuthorizeOutcome, PortError> {
+    async fn advance(
+        &self,
+        ix: Interaction,
+        session: &SsoSession,
+        now: UnixTime,
+    ) -> Result<AuthorizeOutcome, PortError> {
         if ix.current().is_some() {
             let left = (ix.created_at + self.settings.interaction_ttl as i64 - now).max(1) as u64;
             self.records().put_interaction(&ix, left).await?;
-            return Ok(AuthorizeOutcome::Interact { interaction_id: ix.id, binding: String::new() });
+            return Ok(AuthorizeOutcome::Interact {
+                interaction_id: ix.id,
+            });
         }
         self.records().delete_interaction(&ix.id).await?;
-        self.issue_code(&ix.request, session, now).await.map(AuthorizeOutcome::Redirect)
+        self.issue_code(&ix.request, session, now)
+            .await
+            .map(AuthorizeOutcome::Redirect)
     }
 
     /// Ends an SSO session (logout). Unknown ids are fine: the result is the same.
@@ -151,8 +210,17 @@ impl Provider {
     }
 
     /// The signed-in account of a browser, for pages outside an interaction (logout, account).
-    pub async fn session_account(&self, session_id: Option<&str>) -> Result<Option<(SsoSession, Account)>, PortError> {
-        let Some(s) = self.live_session(session_id).await? else { return Ok(None) };
-        Ok(self.durable.find_by_id(&s.account_id).await?.map(|a| (s, a)))
+    pub async fn session_account(
+        &self,
+        session_id: Option<&str>,
+    ) -> Result<Option<(SsoSession, Account)>, PortError> {
+        let Some(s) = self.live_session(session_id).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .durable
+            .find_by_id(&s.account_id)
+            .await?
+            .map(|a| (s, a)))
     }
 }

@@ -9,7 +9,7 @@ mod token;
 mod userinfo;
 
 pub use authorize::AuthorizeOutcome;
-pub use interaction::{ConsentDecision, InteractionView};
+pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOutcome};
 pub use token::{TokenRequest, TokenResponse};
 
 use crate::client::ClientRegistry;
@@ -70,6 +70,11 @@ impl Provider {
 
     /// The discovery document.
     pub fn metadata(&self) -> serde_json::Value {
-        crate::discovery::metadata(&self.settings.issuer, &self.clients, &self.keys.algs(), &self.settings.ui_locales)
+        crate::discovery::metadata(
+            &self.settings.issuer,
+            &self.clients,
+            &self.keys.algs(),
+            &self.settings.ui_locales,
+        )
     }
 }

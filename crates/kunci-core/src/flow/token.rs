@@ -35,18 +35,28 @@ pub struct TokenResponse {
 }
 
 impl Provider {
-    pub async fn token(&self, req: TokenRequest, now: UnixTime) -> Result<TokenResponse, OAuthError> {
-        let presented = req.credentials.as_ref().ok_or_else(|| OAuthError::invalid_client("client authentication is missing"))?;
+    pub async fn token(
+        &self,
+        req: TokenRequest,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let presented = req
+            .credentials
+            .as_ref()
+            .ok_or_else(|| OAuthError::invalid_client("client authentication is missing"))?;
         let client = authenticate(&self.clients, presented)?;
         match req.grant_type.as_deref() {
             None => Err(OAuthError::invalid_request("grant_type is missing")),
             Some("authorization_code") if client.allows_grant(GrantType::AuthorizationCode) => {
                 self.authorization_code_grant(&client, &req, now).await
             }
-            Some("authorization_code") => {
-                Err(OAuthError::unauthorized_client("this client may not use the authorization_code grant"))
-            }
-            Some(_) => Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "this grant type is not supported")),
+            Some("authorization_code") => Err(OAuthError::unauthorized_client(
+                "this client may not use the authorization_code grant",
+            )),
+            Some(_) => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "this grant type is not supported",
+            )),
         }
     }
 
@@ -56,8 +66,15 @@ impl Provider {
         req: &TokenRequest,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
-        let code = req.code.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
-        let redirect_uri = req.redirect_uri.as_deref().ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
+        let code = req
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+        let redirect_uri = req
+            .redirect_uri
+            .as_deref()
+            .ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
         let grant = self.take_code_once(code).await?;
         check_code_binding(&grant, client, redirect_uri)?;
         check_code_fresh(&grant, self.settings.code_ttl, now)?;
@@ -75,14 +92,24 @@ impl Provider {
     async fn take_code_once(&self, code: &str) -> Result<CodeGrant, OAuthError> {
         let records = self.records();
         if let Some(grant) = records.take_code(code).await? {
-            records.mark_code_redeemed(code, &grant.grant_id, self.settings.access_token_ttl.max(self.settings.code_ttl)).await?;
+            records
+                .mark_code_redeemed(
+                    code,
+                    &grant.grant_id,
+                    self.settings.access_token_ttl.max(self.settings.code_ttl),
+                )
+                .await?;
             return Ok(grant);
         }
         if let Some(used) = records.redeemed_code(code).await? {
-            records.revoke_grant(&used.grant_id, self.settings.access_token_ttl).await?;
+            records
+                .revoke_grant(&used.grant_id, self.settings.access_token_ttl)
+                .await?;
             tracing::warn!(grant_id = %used.grant_id, "authorization code replayed; its grant is revoked");
         }
-        Err(OAuthError::invalid_grant("the code is invalid, expired or already used"))
+        Err(OAuthError::invalid_grant(
+            "the code is invalid, expired or already used",
+        ))
     }
 
     fn mint(&self, client: &Client, grant: &CodeGrant, sub: &str, now: UnixTime) -> TokenResponse {
@@ -120,20 +147,37 @@ impl Provider {
                 amr: &grant.amr,
                 sid: &grant.session_id,
             };
-            let key = self.keys.signing_key(client.id_token_alg).expect("config validation ensures the client's algorithm has a key");
+            let key = self
+                .keys
+                .signing_key(client.id_token_alg)
+                .expect("config validation ensures the client's algorithm has a key");
             key.sign("JWT", &claims)
         });
-        TokenResponse { access_token, token_type: "Bearer", expires_in: self.settings.access_token_ttl, id_token, scope }
+        TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.settings.access_token_ttl,
+            id_token,
+            scope,
+        }
     }
 }
 
 /// Codes are bound to the client they were issued to and the exact redirect URI (RFC 6749 §4.1.3).
-fn check_code_binding(grant: &CodeGrant, client: &Client, redirect_uri: &str) -> Result<(), OAuthError> {
+fn check_code_binding(
+    grant: &CodeGrant,
+    client: &Client,
+    redirect_uri: &str,
+) -> Result<(), OAuthError> {
     if grant.client_id != client.id {
-        return Err(OAuthError::invalid_grant("the code was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
     }
     if grant.redirect_uri != redirect_uri {
-        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     Ok(())
 }
@@ -150,9 +194,13 @@ fn check_code_fresh(grant: &CodeGrant, ttl: u64, now: UnixTime) -> Result<(), OA
 fn check_pkce(grant: &CodeGrant, verifier: Option<&str>) -> Result<(), OAuthError> {
     match (&grant.code_challenge, verifier) {
         (Some(challenge), Some(v)) if pkce::verify_s256(challenge, v) => Ok(()),
-        (Some(_), Some(_)) => Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge")),
+        (Some(_), Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        )),
         (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is missing")),
-        (None, Some(_)) => Err(OAuthError::invalid_grant("code_verifier given but no code_challenge was sent")),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier given but no code_challenge was sent",
+        )),
         (None, None) => Ok(()),
     }
 }

@@ -79,7 +79,10 @@ pub(crate) async fn open(target: &Target, t: Timeouts) -> RedisResult<Conn> {
     match target {
         Target::Standalone(info) => {
             let client = Client::open(info.clone())?;
-            Ok(Conn::Single(ConnectionManager::new_lazy_with_config(client, manager_config(t))?))
+            Ok(Conn::Single(ConnectionManager::new_lazy_with_config(
+                client,
+                manager_config(t),
+            )?))
         }
         Target::Cluster(nodes) => {
             let client = ClusterClient::builder(nodes.clone())
@@ -90,9 +93,15 @@ pub(crate) async fn open(target: &Target, t: Timeouts) -> RedisResult<Conn> {
             let config = ClusterConfig::new()
                 .set_connection_timeout(t.connect)
                 .set_response_timeout(t.response);
-            Ok(Conn::Cluster(client.get_pending_async_connection_with_config(config)))
+            Ok(Conn::Cluster(
+                client.get_pending_async_connection_with_config(config),
+            ))
         }
-        Target::Sentinel { sentinels, master, master_info } => {
+        Target::Sentinel {
+            sentinels,
+            master,
+            master_info,
+        } => {
             let lookup = async {
                 let mut sentinel = SentinelClient::build(
                     sentinels.clone(),
@@ -105,8 +114,13 @@ pub(crate) async fn open(target: &Target, t: Timeouts) -> RedisResult<Conn> {
             // Each Sentinel is asked in turn; bound the whole lookup.
             let client = tokio::time::timeout(t.connect * 3, lookup)
                 .await
-                .map_err(|_| RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
-            Ok(Conn::Single(ConnectionManager::new_lazy_with_config(client, manager_config(t))?))
+                .map_err(|_| {
+                    RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))
+                })??;
+            Ok(Conn::Single(ConnectionManager::new_lazy_with_config(
+                client,
+                manager_config(t),
+            )?))
         }
     }
 }
@@ -137,7 +151,10 @@ pub(crate) fn classify(e: &RedisError) -> Fault {
     match e.kind() {
         ErrorKind::Parse | ErrorKind::UnexpectedReturnType => Fault::Data,
         _ if e.code() == Some("WRONGTYPE") => Fault::Data,
-        _ if e.detail().is_some_and(|d| d.contains("not an integer") || d.contains("overflow")) => {
+        _ if e
+            .detail()
+            .is_some_and(|d| d.contains("not an integer") || d.contains("overflow")) =>
+        {
             Fault::Data
         }
         _ => Fault::Backend,
@@ -165,7 +182,11 @@ impl Link {
             target,
             timeouts,
             current: RwLock::new(conn),
-            health: Mutex::new(Health { consecutive_failures: 0, last_rebuild: None, rebuilding: false }),
+            health: Mutex::new(Health {
+                consecutive_failures: 0,
+                last_rebuild: None,
+                rebuilding: false,
+            }),
         }
     }
 
@@ -175,11 +196,17 @@ impl Link {
 
     /// A clone of the current handle, to run one command on.
     pub(crate) fn conn(&self) -> Conn {
-        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn succeeded(&self) {
-        self.health.lock().unwrap_or_else(PoisonError::into_inner).consecutive_failures = 0;
+        self.health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .consecutive_failures = 0;
     }
 
     /// Records a backend failure and starts a background rebuild when one is due.
@@ -189,7 +216,8 @@ impl Link {
             h.consecutive_failures = h.consecutive_failures.saturating_add(1);
             let due = h.consecutive_failures >= REBUILD_AFTER_FAILURES
                 && !h.rebuilding
-                && h.last_rebuild.is_none_or(|at| at.elapsed() >= REBUILD_INTERVAL);
+                && h.last_rebuild
+                    .is_none_or(|at| at.elapsed() >= REBUILD_INTERVAL);
             if !due {
                 return;
             }

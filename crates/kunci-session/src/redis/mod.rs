@@ -92,6 +92,11 @@ impl std::fmt::Debug for RedisConfig {
 /// `PortError::Unavailable` at once, never a hang. The store reconnects by itself when Redis
 /// comes back (see `link` for how a stuck reconnect is repaired) and follows a Sentinel
 /// failover. Values are never logged; a log line names at most the key's kind (`sess`).
+///
+/// An operation that timed out may still have been applied by Redis: a `put` may have stored
+/// its value, and a `take` may have consumed the entry without returning it. For one-time
+/// codes this fails closed (the code is simply gone); callers must not retry a `take`
+/// expecting the value to still be there.
 #[derive(Clone)]
 pub struct RedisStore {
     inner: Arc<Inner>,
@@ -118,18 +123,30 @@ impl RedisStore {
     /// Connects and checks that Redis answers and supports `GETDEL`, within about
     /// `3 × connect_timeout + response_timeout`.
     pub async fn connect(cfg: &RedisConfig) -> Result<RedisStore, SessionError> {
-        for (setting, value) in
-            [("connect_timeout", cfg.connect_timeout), ("response_timeout", cfg.response_timeout)]
-        {
+        for (setting, value) in [
+            ("connect_timeout", cfg.connect_timeout),
+            ("response_timeout", cfg.response_timeout),
+        ] {
             if value.is_zero() {
-                return Err(SessionError::InvalidConfig { setting, reason: "must be above zero".into() });
+                return Err(SessionError::InvalidConfig {
+                    setting,
+                    reason: "must be above zero".into(),
+                });
             }
         }
         let shown = target::redact(&cfg.url);
         let target = target::parse(&cfg.url)?;
-        let timeouts = Timeouts { connect: cfg.connect_timeout, response: cfg.response_timeout };
-        let connect_err = |reason: String| SessionError::Connect { target: shown.clone(), reason };
-        let conn = link::open(&target, timeouts).await.map_err(|e| connect_err(e.to_string()))?;
+        let timeouts = Timeouts {
+            connect: cfg.connect_timeout,
+            response: cfg.response_timeout,
+        };
+        let connect_err = |reason: String| SessionError::Connect {
+            target: shown.clone(),
+            reason,
+        };
+        let conn = link::open(&target, timeouts)
+            .await
+            .map_err(|e| connect_err(e.to_string()))?;
         let store = RedisStore {
             inner: Arc::new(Inner {
                 link: Arc::new(Link::new(target, timeouts, conn)),
@@ -141,13 +158,18 @@ impl RedisStore {
 
         let first_contact = cfg.connect_timeout * 3 + cfg.response_timeout;
         store
-            .exec("ping", "", first_contact, |mut c| async move { cmd("PING").query_async::<()>(&mut c).await })
+            .exec("ping", "", first_contact, |mut c| async move {
+                cmd("PING").query_async::<()>(&mut c).await
+            })
             .await
             .map_err(|e| connect_err(e.to_string()))?;
         let probe = store.key("kunci-probe:getdel");
         let getdel = store
             .exec("probe", "", cfg.response_timeout, |mut c| async move {
-                cmd("GETDEL").arg(probe).query_async::<Option<Vec<u8>>>(&mut c).await
+                cmd("GETDEL")
+                    .arg(probe)
+                    .query_async::<Option<Vec<u8>>>(&mut c)
+                    .await
             })
             .await;
         if let Err(e) = getdel {
@@ -170,7 +192,13 @@ impl RedisStore {
 
     /// Runs one operation on the current connection within `limit`, maps its error, and tells
     /// the link how it went.
-    async fn exec<T, F, Fut>(&self, op: &'static str, key: &str, limit: Duration, f: F) -> Result<T, PortError>
+    async fn exec<T, F, Fut>(
+        &self,
+        op: &'static str,
+        key: &str,
+        limit: Duration,
+        f: F,
+    ) -> Result<T, PortError>
     where
         F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
@@ -183,7 +211,10 @@ impl RedisStore {
             }
             Ok(Err(e)) if classify(&e) == Fault::Data => {
                 link.succeeded();
-                return Err(PortError::Corrupt(format!("redis {op} on a `{}` key: {e}", key_kind(key))));
+                return Err(PortError::Corrupt(format!(
+                    "redis {op} on a `{}` key: {e}",
+                    key_kind(key)
+                )));
             }
             Ok(Err(e)) => format!("redis {op}: {e}"),
             Err(_) => format!("redis {op}: no reply within {limit:?}"),
@@ -200,7 +231,10 @@ impl RedisStore {
         command: ::redis::Cmd,
     ) -> Result<T, PortError> {
         let limit = self.inner.link.timeouts().response;
-        self.exec(op, key, limit, |mut c| async move { command.query_async::<T>(&mut c).await }).await
+        self.exec(op, key, limit, |mut c| async move {
+            command.query_async::<T>(&mut c).await
+        })
+        .await
     }
 }
 
@@ -208,13 +242,25 @@ impl RedisStore {
 impl EphemeralStore for RedisStore {
     async fn put(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<(), PortError> {
         let mut c = cmd("SET");
-        c.arg(self.key(key)).arg(value).arg("EX").arg(effective_ttl(ttl_secs));
+        c.arg(self.key(key))
+            .arg(value)
+            .arg("EX")
+            .arg(effective_ttl(ttl_secs));
         self.run::<()>("put", key, c).await
     }
 
-    async fn put_if_absent(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<bool, PortError> {
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_secs: u64,
+    ) -> Result<bool, PortError> {
         let mut c = cmd("SET");
-        c.arg(self.key(key)).arg(value).arg("NX").arg("EX").arg(effective_ttl(ttl_secs));
+        c.arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("EX")
+            .arg(effective_ttl(ttl_secs));
         // `OK` when stored, nil when the key already existed.
         let reply: Value = self.run("put_if_absent", key, c).await?;
         Ok(!matches!(reply, Value::Nil))
@@ -244,10 +290,15 @@ impl EphemeralStore for RedisStore {
         let limit = self.inner.link.timeouts().response;
         let n: i64 = self
             .exec("incr", key, limit, |mut c| async move {
-                script.key(full).arg(effective_ttl(ttl_secs)).invoke_async(&mut c).await
+                script
+                    .key(full)
+                    .arg(effective_ttl(ttl_secs))
+                    .invoke_async(&mut c)
+                    .await
             })
             .await?;
-        u64::try_from(n).map_err(|_| PortError::Corrupt(format!("counter `{}:…` is negative", key_kind(key))))
+        u64::try_from(n)
+            .map_err(|_| PortError::Corrupt(format!("counter `{}:…` is negative", key_kind(key))))
     }
 
     async fn ping(&self) -> Result<(), PortError> {

@@ -27,7 +27,10 @@ pub(crate) enum Target {
 
 /// Reads `url` into a [`Target`]. Every error message carries the redacted URL only.
 pub(crate) fn parse(url: &str) -> Result<Target, SessionError> {
-    let invalid = |reason: &str| SessionError::InvalidUrl { url: redact(url), reason: reason.to_owned() };
+    let invalid = |reason: &str| SessionError::InvalidUrl {
+        url: redact(url),
+        reason: reason.to_owned(),
+    };
     let url = url.trim();
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(invalid("it has no scheme"));
@@ -54,9 +57,11 @@ fn node(url: &str) -> Result<ConnectionInfo, String> {
     // The redis crate's URL errors name the problem, never a credential.
     let info = url.into_connection_info().map_err(|e| e.to_string())?;
     if let ConnectionAddr::TcpTls { insecure: true, .. } = info.addr() {
-        return Err("`#insecure` (TLS without certificate verification) is not supported; \
+        return Err(
+            "`#insecure` (TLS without certificate verification) is not supported; \
                     add the server's CA to the system trust store instead"
-            .to_owned());
+                .to_owned(),
+        );
     }
     Ok(info)
 }
@@ -86,7 +91,12 @@ fn split_multi_host(rest: &str) -> Result<MultiHost<'_>, String> {
     if hosts.iter().any(|h| h.is_empty()) {
         return Err("the host list is empty or has an empty entry".to_owned());
     }
-    Ok(MultiHost { userinfo, hosts, path, query })
+    Ok(MultiHost {
+        userinfo,
+        hosts,
+        path,
+        query,
+    })
 }
 
 /// `redis[s]+cluster://[user:pass@]host1:port,host2:port[/0]`: seed nodes of a Redis Cluster.
@@ -96,7 +106,11 @@ fn cluster(base: &str, rest: &str) -> Result<Target, String> {
         return Err("a Redis Cluster has only database 0".to_owned());
     }
     let auth = parts.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
-    let query = if parts.query.is_empty() { String::new() } else { format!("/?{}", parts.query) };
+    let query = if parts.query.is_empty() {
+        String::new()
+    } else {
+        format!("/?{}", parts.query)
+    };
     let nodes = parts
         .hosts
         .iter()
@@ -118,7 +132,9 @@ fn sentinel(base: &str, rest: &str) -> Result<Target, String> {
     if segments.next().is_some() {
         return Err("the path must be /<master> or /<master>/<db>".to_owned());
     }
-    let db: i64 = db.parse().map_err(|_| format!("`{db}` is not a database number"))?;
+    let db: i64 = db
+        .parse()
+        .map_err(|_| format!("`{db}` is not a database number"))?;
 
     let (mut sentinel_user, mut sentinel_pass) = (None, None);
     for (k, v) in url::form_urlencoded::parse(parts.query.as_bytes()) {
@@ -132,8 +148,11 @@ fn sentinel(base: &str, rest: &str) -> Result<Target, String> {
     // The master's credentials are decoded by the redis crate from a URL with the same userinfo.
     let auth = parts.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
     let first = parts.hosts[0];
-    let master_redis = node(&format!("{base}://{auth}{first}/{db}"))?.redis_settings().clone();
-    let mut master_info = SentinelNodeConnectionInfo::default().set_redis_connection_info(master_redis);
+    let master_redis = node(&format!("{base}://{auth}{first}/{db}"))?
+        .redis_settings()
+        .clone();
+    let mut master_info =
+        SentinelNodeConnectionInfo::default().set_redis_connection_info(master_redis);
     if base == "rediss" {
         master_info = master_info.set_tls_mode(TlsMode::Secure);
     }
@@ -150,7 +169,11 @@ fn sentinel(base: &str, rest: &str) -> Result<Target, String> {
         .iter()
         .map(|h| Ok(node(&format!("{base}://{h}"))?.set_redis_settings(sentinel_redis.clone())))
         .collect::<Result<Vec<_>, String>>()?;
-    Ok(Target::Sentinel { sentinels, master: master.to_owned(), master_info })
+    Ok(Target::Sentinel {
+        sentinels,
+        master: master.to_owned(),
+        master_info,
+    })
 }
 
 /// `url` with its password and every `*pass*` query value replaced by `***`. Works on every
@@ -210,14 +233,23 @@ mod tests {
     #[test]
     fn redaction_hides_every_password_form() {
         let cases = [
-            ("redis://:s3cret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+            (
+                "redis://:s3cret@127.0.0.1:6379/0",
+                "redis://:***@127.0.0.1:6379/0",
+            ),
             ("rediss://user:s3cret@h:6380", "rediss://user:***@h:6380"),
-            ("redis+cluster://u:s3cret@a:1,b:2", "redis+cluster://u:***@a:1,b:2"),
+            (
+                "redis+cluster://u:s3cret@a:1,b:2",
+                "redis+cluster://u:***@a:1,b:2",
+            ),
             (
                 "redis+sentinel://:s3cret@a:26379/m?sentinel_password=s3cret",
                 "redis+sentinel://:***@a:26379/m?sentinel_password=***",
             ),
-            ("unix:///run/redis.sock?pass=s3cret&db=1", "unix:///run/redis.sock?pass=***&db=1"),
+            (
+                "unix:///run/redis.sock?pass=s3cret&db=1",
+                "unix:///run/redis.sock?pass=***&db=1",
+            ),
             ("u:s3cret@host:6379", "u:***@host:6379"),
             ("redis://a:b:s3cret@@h", "redis://a:***@h"),
             ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
@@ -249,31 +281,59 @@ mod tests {
         let Target::Standalone(info) = parse("rediss://:pw@example.com:6380/3").unwrap() else {
             panic!("not standalone");
         };
-        assert!(matches!(info.addr(), ConnectionAddr::TcpTls { host, port: 6380, insecure: false, .. } if host == "example.com"));
+        assert!(
+            matches!(info.addr(), ConnectionAddr::TcpTls { host, port: 6380, insecure: false, .. } if host == "example.com")
+        );
         assert_eq!(info.redis_settings().db(), 3);
         assert_eq!(info.redis_settings().password(), Some("pw"));
     }
 
     #[test]
     fn cluster_url_lists_every_seed_node_with_the_shared_credentials() {
-        let Target::Cluster(nodes) = parse("rediss+cluster://u:p%40ss@a:7000,b:7001,[::1]:7002").unwrap() else {
+        let Target::Cluster(nodes) =
+            parse("rediss+cluster://u:p%40ss@a:7000,b:7001,[::1]:7002").unwrap()
+        else {
             panic!("not cluster");
         };
         assert_eq!(nodes.len(), 3);
-        assert!(matches!(nodes[2].addr(), ConnectionAddr::TcpTls { host, port: 7002, .. } if host == "::1"));
-        assert!(nodes.iter().all(|n| n.redis_settings().password() == Some("p@ss")));
-        assert!(nodes.iter().all(|n| n.redis_settings().username() == Some("u")));
+        assert!(
+            matches!(nodes[2].addr(), ConnectionAddr::TcpTls { host, port: 7002, .. } if host == "::1")
+        );
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n.redis_settings().password() == Some("p@ss"))
+        );
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n.redis_settings().username() == Some("u"))
+        );
         assert!(parse("redis+cluster://a:7000/2").is_err());
     }
 
     #[test]
     fn sentinel_url_separates_master_and_sentinel_credentials() {
-        let t = parse("redis+sentinel://:masterpw@s1:26379,s2:26380/mymaster/2?sentinel_password=sentpw").unwrap();
-        let Target::Sentinel { sentinels, master, master_info } = t else { panic!("not sentinel") };
+        let t = parse(
+            "redis+sentinel://:masterpw@s1:26379,s2:26380/mymaster/2?sentinel_password=sentpw",
+        )
+        .unwrap();
+        let Target::Sentinel {
+            sentinels,
+            master,
+            master_info,
+        } = t
+        else {
+            panic!("not sentinel")
+        };
         assert_eq!(master, "mymaster");
         assert_eq!(sentinels.len(), 2);
         assert!(matches!(sentinels[1].addr(), ConnectionAddr::Tcp(h, 26380) if h == "s2"));
-        assert!(sentinels.iter().all(|s| s.redis_settings().password() == Some("sentpw")));
+        assert!(
+            sentinels
+                .iter()
+                .all(|s| s.redis_settings().password() == Some("sentpw"))
+        );
         let shown = format!("{master_info:?}");
         assert!(shown.contains("db: 2"), "{shown}");
         assert!(parse("redis+sentinel://s1/m?color=blue").is_err());

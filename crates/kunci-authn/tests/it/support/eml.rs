@@ -16,7 +16,11 @@ impl Eml {
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
             .collect();
-        assert_eq!(found.len(), 1, "header {name} should appear exactly once: {found:?}");
+        assert_eq!(
+            found.len(),
+            1,
+            "header {name} should appear exactly once: {found:?}"
+        );
         found[0]
     }
 }
@@ -30,17 +34,25 @@ pub fn parse(raw: &[u8]) -> Eml {
         assert!(!line.contains(['\r', '\n']), "bare CR or LF in {line:?}");
         assert!(line.len() <= 998, "line longer than 998 characters");
     }
-    let blank = lines.iter().position(|l| l.is_empty()).expect("blank line after headers");
+    let blank = lines
+        .iter()
+        .position(|l| l.is_empty())
+        .expect("blank line after headers");
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in &lines[..blank] {
         if line.starts_with([' ', '\t']) {
-            let last = headers.last_mut().expect("continuation line before any header");
+            let last = headers
+                .last_mut()
+                .expect("continuation line before any header");
             last.1.push_str(line);
             continue;
         }
         let (name, value) = line.split_once(':').expect("header line has a colon");
         assert!(!name.is_empty(), "empty header name");
-        assert!(name.bytes().all(|b| (33..=126).contains(&b)), "bad header name {name:?}");
+        assert!(
+            name.bytes().all(|b| (33..=126).contains(&b)),
+            "bad header name {name:?}"
+        );
         headers.push((name.to_owned(), value.trim().to_owned()));
     }
     Eml {

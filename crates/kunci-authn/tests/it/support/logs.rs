@@ -14,9 +14,14 @@ pub struct Logs(Arc<Mutex<Vec<String>>>);
 
 impl Logs {
     /// Starts capturing on the current thread; capture ends when the guard drops.
+    ///
+    /// tracing caches, per call site, whether anyone listens. A call site first reached by
+    /// another test thread while this capture was being installed can keep a stale "no":
+    /// make sure the code under test has reached its log call once before capturing.
     pub fn capture() -> (Self, DefaultGuard) {
         let logs = Self::default();
         let guard = tracing::subscriber::set_default(logs.clone());
+        tracing::callsite::rebuild_interest_cache();
         (logs, guard)
     }
 
@@ -54,7 +59,11 @@ impl Subscriber for Logs {
     }
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
-        let mut line = Line(format!("{} {}", event.metadata().level(), event.metadata().target()));
+        let mut line = Line(format!(
+            "{} {}",
+            event.metadata().level(),
+            event.metadata().target()
+        ));
         event.record(&mut line);
         self.push(line.0);
     }

@@ -1,0 +1,53 @@
+//! Integration tests for kunci-store: one binary, every backend.
+//!
+//! The conformance cases in [`conformance`] run once per backend through the macro below:
+//! always on SQLite, and on PostgreSQL when `KUNCI_TEST_DATABASE_URL` names an admin URL
+//! (each test then works in its own fresh database). Backend-specific behaviour (files,
+//! TLS, timeouts, runtimes) is tested in the remaining modules.
+
+mod backends;
+mod conformance;
+mod connect;
+mod support;
+
+/// Declares one test per case and backend: `sqlite::<case>` and `postgres::<case>`.
+macro_rules! conformance {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    crate::support::on_sqlite(crate::conformance::$case).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    crate::support::on_postgres(crate::conformance::$case).await;
+                }
+            )+
+        }
+    };
+}
+
+conformance!(
+    a_created_account_is_found_by_id_and_by_email,
+    email_lookup_is_exact,
+    a_second_account_with_the_same_email_is_a_conflict,
+    concurrent_creates_with_one_email_let_exactly_one_win,
+    marking_an_email_verified_sets_the_flag_and_the_update_time,
+    setting_a_password_hash_replaces_the_old_one,
+    unknown_ids_are_none_or_false,
+    accounts_are_listed_oldest_first_in_stable_pages,
+    count_counts_accounts,
+    a_saved_consent_is_found_with_its_scopes_in_order,
+    saving_a_consent_again_replaces_it,
+    revoking_a_consent_removes_only_that_consent,
+    consents_are_listed_per_account_by_client,
+    a_consent_for_an_unknown_account_is_refused,
+    a_scope_that_would_not_read_back_is_refused,
+    ping_answers,
+    migrating_again_applies_nothing,
+);
