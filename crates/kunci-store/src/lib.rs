@@ -9,7 +9,7 @@
 //!
 //! Everything is async (diesel-async with deadpool pools). Queries are written once in diesel's
 //! backend-generic DSL and run on whichever pool is active; the two migration folders in the
-//! repository's top-level `migrations/` keep both schemas equal to the one in [`schema`].
+//! repository's top-level `migrations/` keep both schemas equal to the one in `schema.rs`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +29,7 @@ mod error;
 mod migrate;
 mod pool;
 mod postgres;
-pub mod schema;
+mod schema;
 mod sqlite;
 mod url;
 

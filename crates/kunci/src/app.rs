@@ -39,11 +39,15 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
         .with_context(|| format!("cannot open the database {}", redact_url(&url)))
 }
 
-/// Builds everything `serve` needs from `config`.
+/// Builds everything `serve` needs from `config`, on the system clock.
 pub async fn assemble(config: Config) -> anyhow::Result<Kunci> {
-    std::fs::create_dir_all(&config.data_dir)
+    assemble_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// As [`assemble`], with the clock given: tests move time without sleeping.
+pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Kunci> {
+    create_private_dir(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let database = connect_database(&config).await?;
     if config.database.migrate_on_start {
         let applied = database
@@ -136,4 +140,15 @@ pub fn spawn_housekeeping(kunci: &Kunci) {
             }
         });
     }
+}
+
+/// The data directory holds password hashes and private keys: owner-only access.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }

@@ -119,6 +119,9 @@ impl PasswordHasher {
             None => None,
         };
         let account_exists = stored.is_some();
+        if !account_exists {
+            return Ok(false);
+        }
         let password = Secret::new(password.to_owned());
         let outcome = self
             .run_blocking(move |inner| {
@@ -168,7 +171,7 @@ impl PasswordHasher {
             .map_err(|_| AuthnError::HasherUnavailable)?;
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            std::mem::forget(permit);
             work(&inner)
         })
         .await

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kunci_authn::{AuthnError, Mailer, SmtpFailure, SmtpMailer};
 use kunci_core::ManualClock;
 
+use crate::support::logs::Logs;
 use crate::support::smtp_sink::{Rcpt, Sink};
 use crate::support::{eml, sample_mail};
 
@@ -18,7 +19,13 @@ fn mailer(url: &str) -> Result<SmtpMailer, AuthnError> {
 async fn a_message_reaches_the_relay_with_envelope_headers_and_body() {
     let mut sink = Sink::start(Rcpt::Accept).await;
     let mailer = mailer(&format!("smtp://127.0.0.1:{}", sink.port)).unwrap();
+    let (logs, _capturing) = Logs::capture();
     mailer.send(&sample_mail(false)).await.unwrap();
+    let lines = logs.lines();
+    assert!(lines.iter().any(|l| l.contains("SMTP relay")), "{lines:?}");
+    for line in &lines {
+        assert!(!line.contains("alice") && !line.contains("tok3n"), "{line}");
+    }
 
     let (commands, data) = sink.until_message().await;
     assert_eq!(

@@ -1,6 +1,7 @@
 //! `RedisStore` against the shared Redis named by `KUNCI_TEST_REDIS_URL` (locally
 //! `redis://127.0.0.1:6379`): the conformance suite plus Redis-specific checks. Each test works
-//! under its own random key prefix and deletes its keys at the end, even after a failure.
+//! under its own random key prefix and deletes its keys at the end (the suite even after a
+//! failed case); every key carries a TTL, so nothing a failed test leaves outlives it long.
 
 use crate::redis_harness::{connect, run_conformance};
 use crate::support::{delete_prefixed, random_prefix, raw, shared_redis_url};
