@@ -109,10 +109,12 @@ pub fn validate(
     let redirect_uri = check_redirect_uri(params, &client).map_err(AuthorizeError::Page)?;
 
     // From here on the redirect URI is trusted.
+    // RFC 6749 §4.1.2.1: an error carries the exact `state` the client sent, even one refused
+    // as too long (its size is already bounded by the HTTP request limits).
     let state = params.get("state").map(str::to_owned);
     let back = |error: OAuthError| AuthorizeError::Redirect {
         redirect_uri: redirect_uri.clone(),
-        state: state.clone().filter(|s| s.len() <= MAX_PARAM_LEN),
+        state: state.clone(),
         error,
     };
     check_no_duplicates(params).map_err(back)?;

@@ -19,6 +19,7 @@ pub mod pkce;
 pub mod ports;
 pub mod records;
 pub mod scope;
+pub mod sealing;
 pub mod secret;
 pub mod sso;
 

@@ -1,6 +1,6 @@
 //! The ports: traits the core declares and the storage crates implement.
 //!
-//! Storage is split by lifetime. Durable records (accounts, consents) go through the
+//! Storage is split by lifetime. Durable records (accounts, consents, signing keys) go through the
 //! repositories and live in SQL (`kunci-store`). Ephemeral records with a time-to-live
 //! (SSO sessions, login interactions, authorization codes, one-time tokens, counters) go
 //! through [`EphemeralStore`] and live in memory or Redis (`kunci-session`).
@@ -66,9 +66,58 @@ pub trait ConsentRepo: Send + Sync {
     async fn list_for_account(&self, account_id: &str) -> Result<Vec<Consent>, PortError>;
 }
 
+/// A signing key as stored and shared by every node: the private key (PKCS#8 DER) sealed under
+/// the master key with its `kid` as associated data (see `crate::sealing`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// RFC 7638 thumbprint of the public key; the JWS `kid`.
+    pub kid: String,
+    /// JWS algorithm name (`RS256`, `ES256`). A string, so that rows written by a newer
+    /// version with an algorithm this one does not know can still be listed and skipped.
+    pub alg: String,
+    /// `crate::sealing` blob of the PKCS#8 DER private key.
+    pub sealed: Vec<u8>,
+    pub created_at: UnixTime,
+    /// When the key stopped signing. Retired keys are still published, so that tokens they
+    /// signed keep verifying until they expire.
+    pub retired_at: Option<UnixTime>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("sealed", &format_args!("<{} bytes>", self.sealed.len()))
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish()
+    }
+}
+
+/// The signing keys, shared by every node through the database.
+///
+/// The methods are named `*_key(s)` rather than `list`/`insert` so that they never clash with
+/// [`AccountRepo::list`] on a `dyn DurableStore` or on a type implementing both.
+#[async_trait]
+pub trait KeyRepo: Send + Sync {
+    /// Every stored key, retired ones included, ordered by `created_at` and then `kid`.
+    async fn list_keys(&self) -> Result<Vec<StoredKey>, PortError>;
+    /// Stores a new key. A key with the same `kid` already stored is `PortError::Conflict`
+    /// (and the stored one is left untouched).
+    async fn insert_key(&self, key: &StoredKey) -> Result<(), PortError>;
+    /// Stores `key` only if no active (unretired) key of the same `alg` is stored, as one
+    /// atomic step; returns whether it was stored. Of several nodes starting together on an
+    /// empty database, each with a freshly generated key, exactly one key per algorithm is
+    /// kept, so every node then reads the same keys. (A plain [`KeyRepo::insert_key`] would
+    /// keep them all: their kids differ, and a node that read the keys before the others
+    /// inserted theirs would sign with a key they do not publish.)
+    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, PortError>;
+}
+
 /// Everything durable, behind one handle; also used by health checks.
 #[async_trait]
-pub trait DurableStore: AccountRepo + ConsentRepo {
+pub trait DurableStore: AccountRepo + ConsentRepo + KeyRepo {
     /// Cheap round trip to the database, for readiness probes.
     async fn ping(&self) -> Result<(), PortError>;
 }

@@ -1,7 +1,7 @@
 //! # kunci-store
 //!
 //! Durable storage for Kunci: the diesel implementation of the core's durable ports
-//! (`AccountRepo`, `ConsentRepo`, `DurableStore`) on two backends chosen by URL:
+//! (`AccountRepo`, `ConsentRepo`, `KeyRepo`, `DurableStore`) on two backends chosen by URL:
 //!
 //! - **SQLite** (`sqlite://PATH`), bundled into the binary: the embedded default for one node;
 //! - **PostgreSQL** (`postgres://…`), in pure Rust (tokio-postgres, rustls with ring, no libpq):
@@ -26,6 +26,7 @@ mod accounts;
 mod blocking;
 mod consents;
 mod error;
+mod keys;
 mod migrate;
 mod pool;
 mod postgres;

@@ -70,7 +70,7 @@ pub enum BackendKind {
     Postgres,
 }
 
-/// The durable store: accounts, consents and (later) keys and the audit log.
+/// The durable store: accounts, consents, signing keys and (later) the audit log.
 ///
 /// Cheap to clone; clones share the pool. Implements the core's `DurableStore`.
 #[derive(Clone)]

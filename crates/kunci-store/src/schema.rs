@@ -1,7 +1,7 @@
 //! The diesel schema, written once for both backends.
 //!
 //! Only SQL types that SQLite and PostgreSQL share are used: `Text` for ids and strings,
-//! `Bool` for flags and `BigInt` for times (Unix seconds, `kunci_core::UnixTime`). The two
+//! `Bool` for flags, `Binary` for sealed bytes (`BLOB` / `BYTEA`) and `BigInt` for times (Unix seconds, `kunci_core::UnixTime`). The two
 //! migration folders (`migrations/sqlite`, `migrations/postgres`) create tables that match
 //! these declarations; keep the three in step.
 //!
@@ -40,5 +40,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Signing keys shared by every node. `sealed` is the private key encrypted under the
+    /// master key (kunci-core `sealing`), never the key in clear.
+    signing_keys (kid) {
+        /// RFC 7638 thumbprint of the public key.
+        kid -> Text,
+        alg -> Text,
+        sealed -> Binary,
+        created_at -> BigInt,
+        /// NULL while the key signs; set when it only verifies.
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(consents -> accounts (account_id));
-diesel::allow_tables_to_appear_in_same_query!(accounts, consents);
+diesel::allow_tables_to_appear_in_same_query!(accounts, consents, signing_keys);

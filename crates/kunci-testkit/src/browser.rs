@@ -2,12 +2,15 @@
 //! it follows redirects within Kunci, reads forms, and stops where a redirect leaves for a client.
 
 use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::LOCATION;
 use reqwest::redirect::Policy;
+use std::sync::Arc;
 
 pub struct Browser {
     pub http: reqwest::Client,
     issuer: String,
+    jar: Arc<Jar>,
 }
 
 /// Where a navigation ended.
@@ -57,8 +60,9 @@ impl Browser {
             reqwest::header::ACCEPT_LANGUAGE,
             lang.parse().expect("header value"),
         );
+        let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(Policy::none())
             .default_headers(headers)
             .build()
@@ -66,7 +70,24 @@ impl Browser {
         Self {
             http,
             issuer: issuer.to_owned(),
+            jar,
         }
+    }
+
+    /// The value of the cookie `name` this browser holds for Kunci, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url = url::Url::parse(&self.issuer).expect("issuer URL");
+        let header = self.jar.cookies(&url)?;
+        header.to_str().ok()?.split("; ").find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+    }
+
+    /// Stores a cookie as if Kunci had set it (`Max-Age=0` deletes one): for tests that tamper.
+    pub fn set_cookie(&self, set_cookie: &str) {
+        let url = url::Url::parse(&self.issuer).expect("issuer URL");
+        self.jar.add_cookie_str(set_cookie, &url);
     }
 
     /// GET `url` and follow redirects while they stay within Kunci.

@@ -6,7 +6,9 @@
 
 pub mod backends;
 pub mod browser;
+pub mod faults;
 pub mod server;
+pub mod suite;
 
 pub use backends::{Backends, require_all};
 pub use browser::Browser;

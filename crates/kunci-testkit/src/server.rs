@@ -78,9 +78,9 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// The embedded default: SQLite + in-memory sessions.
+    /// A server on the current backends (see [`crate::suite`]; the embedded default otherwise).
     pub async fn start() -> Self {
-        Self::start_with(Backends::Embedded, |_| {}).await
+        Self::start_with(Backends::current(), |_| {}).await
     }
 
     /// A server on `backends`, with `tweak` applied to the configuration before start.
@@ -90,7 +90,7 @@ impl TestServer {
 
     /// A server whose clock the test moves (`ManualClock::advance`), e.g. to expire codes.
     pub async fn start_with_clock(clock: Arc<ManualClock>) -> Self {
-        Self::start_full(Backends::Embedded, clock, |_| {}).await
+        Self::start_full(Backends::current(), clock, |_| {}).await
     }
 
     pub async fn start_full(

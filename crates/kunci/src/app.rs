@@ -2,7 +2,7 @@
 //! them together. `main` and the tests both start Kunci through here.
 
 use crate::clock::SystemClock;
-use crate::config::{Config, SessionBackend};
+use crate::config::{Config, KeyStorage, SessionBackend};
 use crate::keys;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -73,7 +73,15 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
             (Arc::new(store), None)
         }
     };
-    let keys = keys::load_or_generate(&config.data_dir)?;
+    let keys = match config.keys.storage {
+        KeyStorage::Files => keys::load_or_generate(&config.data_dir)?,
+        KeyStorage::Database => {
+            let master = config.master_key()?.context(
+                "keys.master_key: storage = \"database\" needs a master key; generate one with `kunci keys generate-master-key`",
+            )?;
+            keys::load_or_generate_shared(&database, &master, clock.now()).await?
+        }
+    };
     let mut settings = Settings::new(config.issuer.clone());
     settings.access_token_ttl = config.tokens.access_token_ttl_secs;
     settings.id_token_ttl = config.tokens.id_token_ttl_secs;

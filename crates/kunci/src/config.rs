@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use kunci_core::client::{AuthMethod, Client, GrantType};
 use kunci_core::jose::Alg;
 use kunci_core::scope::KNOWN_SCOPES;
+use kunci_core::sealing::MasterKey;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub struct Config {
     pub sessions: SessionsConfig,
     pub mail: MailConfig,
     pub tokens: TokensConfig,
+    pub keys: KeysConfig,
     pub clients: Vec<ClientConfig>,
 }
 
@@ -86,6 +88,40 @@ pub struct TokensConfig {
     pub session_ttl_secs: u64,
     /// `ES256` (fast) or `RS256`.
     pub access_token_alg: String,
+}
+
+/// Where the signing keys live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStorage {
+    /// PKCS#8 files in `<data_dir>/keys/`: one node (the embedded default).
+    Files,
+    /// In the database, sealed under `keys.master_key`: every node signs with the same keys.
+    Database,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    pub storage: KeyStorage,
+    /// For `storage = "database"`: 32 bytes in base64 (`kunci keys generate-master-key`), or
+    /// `env:VAR` when the variable VAR holds them (recommended: `env:KUNCI_MASTER_KEY`).
+    pub master_key: String,
+}
+
+impl std::fmt::Debug for KeysConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // An `env:` reference names a variable and may show; a key written inline never does.
+        let master_key = if self.master_key.is_empty() || self.master_key.starts_with("env:") {
+            self.master_key.as_str()
+        } else {
+            "***"
+        };
+        f.debug_struct("KeysConfig")
+            .field("storage", &self.storage)
+            .field("master_key", &master_key)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -158,6 +194,10 @@ impl Default for Config {
                 session_ttl_secs: 12 * 3600,
                 access_token_alg: "ES256".into(),
             },
+            keys: KeysConfig {
+                storage: KeyStorage::Files,
+                master_key: String::new(),
+            },
             clients: Vec::new(),
         }
     }
@@ -187,11 +227,9 @@ impl Config {
             }
             None => "built-in defaults".to_owned(),
         };
-        // KUNCI_CONFIG names the file and KUNCI_LOG the log filter; KUNCI_TEST_* belong to tests.
-        let env = Env::prefixed("KUNCI_").split("__").filter(|k| {
-            !matches!(k.as_str(), "config" | "log" | "log_format")
-                && !k.as_str().starts_with("test_")
-        });
+        let env = Env::prefixed("KUNCI_")
+            .split("__")
+            .filter(|k| is_setting_variable(&k.as_str().to_ascii_lowercase()));
         fig = fig.merge(env);
         let config: Config = fig
             .extract()
@@ -227,6 +265,12 @@ impl Config {
         }
     }
 
+    /// The master key that seals the signing keys in the database, read from the file or from
+    /// the variable `keys.master_key = "env:VAR"` names; `None` when none is configured.
+    pub fn master_key(&self) -> anyhow::Result<Option<MasterKey>> {
+        resolve_master_key(&self.keys.master_key, |var| std::env::var(var).ok())
+    }
+
     pub fn access_token_alg(&self) -> Alg {
         Alg::parse(&self.tokens.access_token_alg).unwrap_or(Alg::ES256)
     }
@@ -254,6 +298,7 @@ impl Config {
                 self.tokens.access_token_alg
             );
         }
+        self.validate_keys()?;
         if self.tokens.access_token_ttl_secs == 0
             || self.tokens.id_token_ttl_secs == 0
             || self.tokens.session_ttl_secs == 0
@@ -274,10 +319,67 @@ impl Config {
         Ok(())
     }
 
+    fn validate_keys(&self) -> anyhow::Result<()> {
+        match self.keys.storage {
+            KeyStorage::Database => {
+                if self.master_key()?.is_none() {
+                    bail!(
+                        "keys.master_key: storage = \"database\" keeps the signing keys encrypted under a master key, and none is set; generate one with `kunci keys generate-master-key`, put it in the environment variable KUNCI_MASTER_KEY and set master_key = \"env:KUNCI_MASTER_KEY\""
+                    );
+                }
+            }
+            KeyStorage::Files => {
+                if !self.keys.master_key.is_empty() {
+                    tracing::warn!(
+                        "keys.master_key is set but unused: keys.storage = \"files\" keeps the signing keys in data_dir; set storage = \"database\" to share them between nodes"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The clients in the form the core uses. Resolves `env:` secrets.
     pub fn clients(&self) -> anyhow::Result<Vec<Client>> {
         self.clients.iter().map(ClientConfig::to_client).collect()
     }
+}
+
+/// Whether `KUNCI_<key>` is a setting (`key` lower-cased here: figment hands it over as
+/// written, usually upper case, and lower-cases it only later). Not settings:
+/// KUNCI_CONFIG (the file), KUNCI_LOG and KUNCI_LOG_FORMAT (logging), KUNCI_MASTER_KEY (the
+/// conventional home of the master key, read through `keys.master_key = "env:…"`) and
+/// KUNCI_TEST_* (test suites).
+fn is_setting_variable(key: &str) -> bool {
+    !matches!(key, "config" | "log" | "log_format" | "master_key") && !key.starts_with("test_")
+}
+
+/// Reads `keys.master_key`: empty (none), `env:VAR`, or the key itself in base64.
+/// Messages name the key and the variable, never the key's value.
+fn resolve_master_key(
+    setting: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<MasterKey>> {
+    if setting.trim().is_empty() {
+        return Ok(None);
+    }
+    let (value, from) = match setting.strip_prefix("env:") {
+        Some(var) => {
+            let value = lookup(var).filter(|v| !v.trim().is_empty()).with_context(|| {
+                format!(
+                    "keys.master_key: environment variable {var} is not set; it must hold the base64 master key (generate one with `kunci keys generate-master-key`)"
+                )
+            })?;
+            (value, format!(" (from {var})"))
+        }
+        None => (setting.to_owned(), String::new()),
+    };
+    let key = MasterKey::from_base64(&value).map_err(|e| {
+        anyhow::anyhow!(
+            "keys.master_key{from}: {e}; generate one with `kunci keys generate-master-key`"
+        )
+    })?;
+    Ok(Some(key))
 }
 
 fn figment_message(e: figment::Error) -> String {
@@ -430,4 +532,91 @@ fn check_redirect_uri(uri: &str) -> anyhow::Result<()> {
         bail!("{uri:?}: plain http is allowed only for localhost/127.0.0.1; use https");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="; // bytes 0..32
+
+    fn database_keys(master_key: &str) -> Config {
+        let mut config = Config::default();
+        config.keys.storage = KeyStorage::Database;
+        config.keys.master_key = master_key.into();
+        config
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_master_key_is_read_inline_or_from_the_named_variable() {
+        assert!(resolve_master_key("", no_env).unwrap().is_none());
+        assert!(resolve_master_key(KEY, no_env).unwrap().is_some());
+        let from_env = |var: &str| (var == "KUNCI_MASTER_KEY").then(|| KEY.to_owned());
+        assert!(
+            resolve_master_key("env:KUNCI_MASTER_KEY", from_env)
+                .unwrap()
+                .is_some()
+        );
+
+        let err = resolve_master_key("env:KUNCI_MASTER_KEY", no_env).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("environment variable KUNCI_MASTER_KEY is not set"),
+            "{err}"
+        );
+        let short = |_: &str| Some("c2hvcnQ=".to_owned());
+        let err = resolve_master_key("env:MK", short).unwrap_err().to_string();
+        assert!(
+            err.starts_with("keys.master_key (from MK): the master key must be 32 bytes"),
+            "{err}"
+        );
+        assert!(!err.contains("c2hvcnQ"), "the value is never echoed: {err}");
+    }
+
+    #[test]
+    fn database_storage_needs_a_master_key() {
+        let err = format!("{:#}", database_keys("").validate().unwrap_err());
+        assert!(
+            err.contains("keys.master_key") && err.contains("kunci keys generate-master-key"),
+            "{err}"
+        );
+        database_keys(KEY).validate().unwrap();
+        let err = format!("{:#}", database_keys("c2hvcnQ=").validate().unwrap_err());
+        assert!(err.contains("32 bytes"), "{err}");
+        Config::default().validate().unwrap();
+        assert_eq!(Config::default().keys.storage, KeyStorage::Files);
+    }
+
+    #[test]
+    fn an_inline_master_key_never_prints() {
+        let debug = format!("{:?}", database_keys(KEY));
+        assert!(!debug.contains(KEY), "{debug}");
+        let debug = format!("{:?}", database_keys("env:KUNCI_MASTER_KEY").keys);
+        assert!(debug.contains("env:KUNCI_MASTER_KEY"), "{debug}");
+    }
+
+    #[test]
+    fn kunci_variables_that_are_not_settings_are_left_alone() {
+        for not_a_setting in [
+            "config",
+            "log",
+            "log_format",
+            "master_key",
+            "test_database_url",
+        ] {
+            assert!(!is_setting_variable(not_a_setting), "{not_a_setting}");
+        }
+        for setting in [
+            "issuer",
+            "database__url",
+            "keys__master_key",
+            "keys__storage",
+        ] {
+            assert!(is_setting_variable(setting), "{setting}");
+        }
+    }
 }

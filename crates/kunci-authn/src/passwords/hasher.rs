@@ -119,9 +119,6 @@ impl PasswordHasher {
             None => None,
         };
         let account_exists = stored.is_some();
-        if !account_exists {
-            return Ok(false);
-        }
         let password = Secret::new(password.to_owned());
         let outcome = self
             .run_blocking(move |inner| {
@@ -171,7 +168,7 @@ impl PasswordHasher {
             .map_err(|_| AuthnError::HasherUnavailable)?;
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
-            std::mem::forget(permit);
+            let _permit = permit;
             work(&inner)
         })
         .await

@@ -3,9 +3,9 @@
 //! Each case takes a fresh, migrated, empty [`Database`] and talks to it only through the
 //! core's traits, so the same case runs unchanged on SQLite and PostgreSQL (see `main.rs`).
 
-use crate::support::{account, consent};
+use crate::support::{account, consent, stored_key};
 use kunci_core::PortError;
-use kunci_core::ports::{AccountRepo, ConsentRepo, DurableStore};
+use kunci_core::ports::{AccountRepo, ConsentRepo, DurableStore, KeyRepo};
 use kunci_store::Database;
 
 pub async fn a_created_account_is_found_by_id_and_by_email(db: Database) {
@@ -307,6 +307,132 @@ pub async fn a_scope_that_would_not_read_back_is_refused(db: Database) {
         assert!(matches!(err, PortError::Corrupt(_)), "{bad:?}: {err:?}");
     }
     assert_eq!(db.find("acc-0001", "app").await.unwrap(), None);
+}
+
+pub async fn stored_signing_keys_are_listed_as_inserted(db: Database) {
+    assert!(
+        db.list_keys().await.unwrap().is_empty(),
+        "a fresh store has no keys"
+    );
+    let mut rs = stored_key("kid-rs", "RS256", 1_700_000_000);
+    // Sealed bytes are binary: every byte value must survive, NUL and high bytes included.
+    rs.sealed = (0..=255u8).chain([0, 0, 255]).collect();
+    let mut es = stored_key("kid-es", "ES256", 1_700_000_001);
+    es.retired_at = Some(1_700_000_900);
+    db.insert_key(&rs).await.unwrap();
+    db.insert_key(&es).await.unwrap();
+    assert_eq!(db.list_keys().await.unwrap(), vec![rs, es]);
+}
+
+pub async fn a_second_key_with_the_same_kid_is_a_conflict(db: Database) {
+    let first = stored_key("kid-1", "ES256", 1_700_000_000);
+    db.insert_key(&first).await.unwrap();
+    let mut twin = stored_key("kid-1", "RS256", 1_700_000_005);
+    twin.sealed = vec![9; 40];
+    let err = db.insert_key(&twin).await.unwrap_err();
+    assert!(matches!(err, PortError::Conflict(_)), "{err:?}");
+    assert_eq!(
+        db.list_keys().await.unwrap(),
+        vec![first],
+        "the first key is untouched"
+    );
+}
+
+pub async fn concurrent_inserts_of_one_kid_let_exactly_one_win(db: Database) {
+    let mut tasks = Vec::new();
+    for n in 0..8u8 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut k = stored_key("kid-race", "ES256", 1_700_000_000);
+            k.sealed = vec![n; 48];
+            db.insert_key(&k).await
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(PortError::Conflict(_)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(db.list_keys().await.unwrap().len(), 1);
+}
+
+pub async fn keys_are_listed_by_creation_time_then_kid(db: Database) {
+    // Every node must pick the same signing key, so the order is total and stable.
+    let keys = [
+        stored_key("kid-c", "RS256", 1_700_000_002),
+        stored_key("kid-b", "ES256", 1_700_000_001),
+        stored_key("kid-z", "ES256", 1_700_000_000),
+        stored_key("kid-a", "RS256", 1_700_000_001),
+        stored_key("kid-m", "RS256", 1_700_000_000),
+    ];
+    for k in &keys {
+        db.insert_key(k).await.unwrap();
+    }
+    let order: Vec<String> = db
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(order, ["kid-m", "kid-z", "kid-a", "kid-b", "kid-c"]);
+}
+
+pub async fn a_key_is_added_only_while_its_algorithm_has_no_active_key(db: Database) {
+    let mut old = stored_key("es-old", "ES256", 1_700_000_000);
+    old.retired_at = Some(1_700_000_100);
+    db.insert_key(&old).await.unwrap();
+    let mut es = stored_key("es-1", "ES256", 1_700_000_200);
+    es.sealed = (0..=255u8).rev().collect();
+    assert!(
+        db.insert_key_if_none_active(&es).await.unwrap(),
+        "a retired key does not count as active"
+    );
+    assert!(
+        !db.insert_key_if_none_active(&stored_key("es-2", "ES256", 1_700_000_300))
+            .await
+            .unwrap(),
+        "an active ES256 key exists"
+    );
+    let rs = stored_key("rs-1", "RS256", 1_700_000_300);
+    assert!(
+        db.insert_key_if_none_active(&rs).await.unwrap(),
+        "algorithms are independent"
+    );
+    let err = db
+        .insert_key_if_none_active(&stored_key("es-1", "EdDSA", 1_700_000_400))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PortError::Conflict(_)),
+        "a duplicate kid is still a conflict: {err:?}"
+    );
+    assert_eq!(db.list_keys().await.unwrap(), vec![old, es, rs]);
+}
+
+pub async fn racing_nodes_store_one_first_key_per_algorithm(db: Database) {
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let alg = if n % 2 == 0 { "ES256" } else { "RS256" };
+            let key = stored_key(&format!("kid-{n}"), alg, 1_700_000_000);
+            db.insert_key_if_none_active(&key).await.unwrap()
+        }));
+    }
+    let mut stored = 0;
+    for t in tasks {
+        stored += usize::from(t.await.unwrap());
+    }
+    let keys = db.list_keys().await.unwrap();
+    assert_eq!(stored, 2, "{keys:?}");
+    let mut algs: Vec<_> = keys.iter().map(|k| k.alg.as_str()).collect();
+    algs.sort_unstable();
+    assert_eq!(algs, ["ES256", "RS256"]);
 }
 
 pub async fn ping_answers(db: Database) {

@@ -48,6 +48,12 @@ conformance!(
     consents_are_listed_per_account_by_client,
     a_consent_for_an_unknown_account_is_refused,
     a_scope_that_would_not_read_back_is_refused,
+    stored_signing_keys_are_listed_as_inserted,
+    a_second_key_with_the_same_kid_is_a_conflict,
+    concurrent_inserts_of_one_kid_let_exactly_one_win,
+    keys_are_listed_by_creation_time_then_kid,
+    a_key_is_added_only_while_its_algorithm_has_no_active_key,
+    racing_nodes_store_one_first_key_per_algorithm,
     ping_answers,
     migrating_again_applies_nothing,
 );

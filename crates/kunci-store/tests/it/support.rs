@@ -5,7 +5,7 @@
 //! (even when the test fails), so parallel and repeated runs never see each other's rows.
 
 use kunci_core::UnixTime;
-use kunci_core::ports::{Account, Consent};
+use kunci_core::ports::{Account, Consent, StoredKey};
 use kunci_store::{Database, PoolOptions};
 use std::any::Any;
 use std::future::Future;
@@ -183,6 +183,17 @@ pub fn consent(
         client_id: client_id.into(),
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         granted_at,
+    }
+}
+
+/// An active signing key with stand-in sealed bytes (the store never opens them).
+pub fn stored_key(kid: &str, alg: &str, created_at: UnixTime) -> StoredKey {
+    StoredKey {
+        kid: kid.into(),
+        alg: alg.into(),
+        sealed: format!("sealed:{kid}").into_bytes(),
+        created_at,
+        retired_at: None,
     }
 }
 

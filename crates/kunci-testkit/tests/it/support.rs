@@ -172,6 +172,7 @@ pub async fn exchange(server: &TestServer, authz: &Authz, code: &str) -> (Status
 }
 
 /// Asserts the RFC 6749 §5.2 error shape: status from the code, `error` and a description.
+/// The body is exactly `{"error", "error_description"}`: nothing else leaks into it.
 pub fn assert_oauth_error(status: StatusCode, body: &Value, code: ErrorCode) {
     assert_eq!(body["error"], code.as_str(), "body: {body}");
     assert_eq!(status.as_u16(), code.http_status(), "body: {body}");
@@ -181,6 +182,12 @@ pub fn assert_oauth_error(status: StatusCode, body: &Value, code: ErrorCode) {
             .is_some_and(|d| !d.is_empty()),
         "body: {body}"
     );
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    assert_eq!(keys, ["error", "error_description"], "body: {body}");
 }
 
 /// A server with one verified user; returns the server and the user's email.
@@ -189,4 +196,147 @@ pub async fn server_with_user() -> (TestServer, String) {
     let email = "ayu@example.com".to_owned();
     server.add_user(&email, "Ayu Lestari", PASSWORD, true).await;
     (server, email)
+}
+
+/// A plain HTTP client with no cookies that never follows redirects: it sees exactly what
+/// Kunci answers.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client")
+}
+
+/// A response read in full: status, headers and body text.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub async fn read(resp: reqwest::Response) -> Self {
+        Self {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.unwrap_or_default(),
+        }
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// Every `Set-Cookie` header.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+    /// The value a `Set-Cookie` gives cookie `name`, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies().iter().find_map(|c| {
+            let (k, rest) = c.split_once('=')?;
+            (k == name).then(|| rest.split(';').next().unwrap_or("").to_owned())
+        })
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// GET without cookies or redirects.
+pub async fn get(url: &str) -> Reply {
+    Reply::read(http().get(url).send().await.expect("GET")).await
+}
+
+/// Asserts the hosted error page: this status, HTML, never a redirect, showing `code` if given.
+pub fn assert_error_page(reply: &Reply, status: u16, code: Option<ErrorCode>) {
+    assert_eq!(reply.status.as_u16(), status, "body:\n{}", reply.body);
+    assert!(
+        reply.header("location").is_none(),
+        "an error page must never redirect, but Location is {:?}",
+        reply.header("location")
+    );
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{:?}",
+        reply.header("content-type")
+    );
+    assert!(
+        reply.body.contains("id=\"error-message\""),
+        "{}",
+        reply.body
+    );
+    if let Some(code) = code {
+        assert!(
+            reply
+                .body
+                .contains(&format!("<code id=\"error-code\">{code}</code>")),
+            "the page shows {code}:\n{}",
+            reply.body
+        );
+    }
+}
+
+/// Text as askama renders it into HTML.
+pub fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+/// Asserts the page shows `text` (a user-facing string from the locale files).
+pub fn assert_shows(page: &str, text: &str) {
+    assert!(page.contains(&html(text)), "page lacks {text:?}:\n{page}");
+}
+
+/// A string from `templates/i18n/{lang}.toml`, so tests follow the translations.
+pub fn string(lang: &str, key: &str) -> String {
+    let file = match lang {
+        "en" => include_str!("../../../../templates/i18n/en.toml"),
+        "id" => include_str!("../../../../templates/i18n/id.toml"),
+        other => panic!("no locale {other}"),
+    };
+    let table: toml::Table = file.parse().expect("locale file parses");
+    table
+        .get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("{lang}.toml has no {key}"))
+        .to_owned()
+}
+
+/// Signs a fresh browser in to `client` and returns the request and the code it got.
+pub async fn fresh_code(server: &TestServer, client: &TestClient, email: &str) -> (Authz, String) {
+    let browser = Browser::new(&server.issuer);
+    let authz = Authz::new(client);
+    let redirect = sign_in(server, &browser, &authz, email).await;
+    let code = code_from(server, &authz, &redirect);
+    (authz, code)
+}
+
+/// Signs in and exchanges the code; returns the token response.
+pub async fn fresh_tokens(server: &TestServer, client: &TestClient, email: &str) -> Value {
+    let (authz, code) = fresh_code(server, client, email).await;
+    let (status, body) = exchange(server, &authz, &code).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Calls /userinfo with `Authorization: Bearer token`.
+pub async fn userinfo(server: &TestServer, token: &str) -> Reply {
+    Reply::read(
+        http()
+            .get(server.url("/userinfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /userinfo"),
+    )
+    .await
 }

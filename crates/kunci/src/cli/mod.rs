@@ -1,6 +1,7 @@
-//! The command line: `serve`, `migrate`, `check-config`, `user …`, `client …`.
+//! The command line: `serve`, `migrate`, `check-config`, `user …`, `client …`, `keys …`.
 
 mod client;
+mod keys;
 mod serve;
 mod user;
 
@@ -36,14 +37,20 @@ pub enum Command {
     /// Helpers for registering clients.
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Signing keys: generate the master key that seals them in the database.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 pub fn init_logging() {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("KUNCI_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    // Colour only for a person at a terminal; journald, files and pipes get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if std::env::var("KUNCI_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
@@ -53,6 +60,10 @@ pub fn init_logging() {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Keys(cmd) = cli.command {
+        // Before loading the configuration, which may name a master key not generated yet.
+        return keys::run(cmd);
+    }
     let loaded = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve::run(loaded).await,
@@ -72,5 +83,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user::run(cmd, &loaded.config).await,
         Command::Client(cmd) => client::run(cmd),
+        Command::Keys(_) => unreachable!("`keys` ran before the configuration was loaded"),
     }
 }

@@ -1,0 +1,126 @@
+// Signs in through Kunci's real pages in headless Chromium, once per locale, and prints one JSON
+// line per locale with what the Rust side asserts (crates/kunci-testkit/tests/it/browser_pages.rs).
+//
+// Environment (all set by the Rust test):
+//   KUNCI_AUTHZ_URLS      JSON object: locale -> authorization URL (with ui_locales) to open
+//   KUNCI_REDIRECT_URI    the client's redirect URI; the navigation there is captured, not made
+//   KUNCI_EMAIL, KUNCI_PASSWORD   the account to sign in with
+//   KUNCI_SCREENSHOTS     directory for login-<locale>.png and consent-<locale>.png
+//   CHROMIUM_PATH         the browser binary (default /usr/bin/chromium)
+//
+// Each locale runs in a fresh browser context (no cookies) whose Accept-Language is a different
+// language, so the page language can only come from ui_locales.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+function env(name, fallback) {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined || v === '') throw new Error(`${name} is not set`);
+  return v;
+}
+
+const authzUrls = JSON.parse(env('KUNCI_AUTHZ_URLS'));
+const redirectUri = env('KUNCI_REDIRECT_URI');
+const email = env('KUNCI_EMAIL');
+const password = env('KUNCI_PASSWORD');
+const shots = env('KUNCI_SCREENSHOTS');
+const executablePath = env('CHROMIUM_PATH', '/usr/bin/chromium');
+
+// Accept-Language deliberately different from the locale asked for with ui_locales.
+const otherLanguage = { en: 'id-ID', id: 'en-US' };
+
+async function pageFacts(page) {
+  return page.evaluate(() => ({
+    lang: document.documentElement.lang,
+    title: document.title,
+    h1: document.querySelector('h1')?.textContent.trim() ?? null,
+    text: document.body.innerText,
+  }));
+}
+
+async function signIn(browser, locale, url) {
+  const context = await browser.newContext({
+    locale: otherLanguage[locale] ?? 'en-US',
+    viewport: { width: 1024, height: 768 },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+
+  // Anything the pages get wrong that a person would not see in a screenshot.
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('response', (resp) => {
+    if (resp.status() >= 400) problems.push(`HTTP ${resp.status()} for ${resp.url()}`);
+  });
+  page.on('requestfailed', (req) => {
+    if (!req.url().startsWith(redirectUri)) {
+      problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`);
+    }
+  });
+
+  // The redirect URI points at a closed port: answer it here and keep the URL.
+  await page.route(
+    (u) => u.href.startsWith(redirectUri),
+    (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'ok' }),
+  );
+
+  try {
+    await page.goto(url);
+    await page.waitForSelector('#login-form');
+    const login = await pageFacts(page);
+    await page.screenshot({ path: join(shots, `login-${locale}.png`), fullPage: true });
+
+    await page.fill('#login-form input[name="email"]', email);
+    await page.fill('#login-form input[name="password"]', password);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#consent-form');
+    const consent = await pageFacts(page);
+    await page.screenshot({ path: join(shots, `consent-${locale}.png`), fullPage: true });
+
+    // Not remembered, so the next locale is asked again.
+    await page.uncheck('#remember');
+    const [redirect] = await Promise.all([
+      page.waitForRequest((req) => req.url().startsWith(redirectUri)),
+      page.click('#allow'),
+    ]);
+    return { locale, redirect: redirect.url(), login, consent, problems };
+  } catch (err) {
+    await page.screenshot({ path: join(shots, `failure-${locale}.png`), fullPage: true }).catch(() => {});
+    err.message = `${locale}: ${err.message} (at ${page.url()}; problems: ${JSON.stringify(problems)})`;
+    throw err;
+  } finally {
+    await context.close();
+  }
+}
+
+mkdirSync(shots, { recursive: true });
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+let failed = false;
+try {
+  for (const [locale, url] of Object.entries(authzUrls)) {
+    console.log(JSON.stringify(await signIn(browser, locale, url)));
+  }
+} catch (err) {
+  console.error(err.stack ?? String(err));
+  failed = true;
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,214 @@
+//! `kunci check-config`: the shipped example passes, and each kind of mistake is refused with a
+//! message naming the file, the key and the problem.
+
+use crate::support::Workdir;
+use std::path::Path;
+
+/// A valid file with one confidential and one public client; each test breaks one thing.
+const VALID: &str = r#"version = 1
+issuer = "https://id.example.com"
+listen = "127.0.0.1:8080"
+
+[tokens]
+access_token_alg = "ES256"
+
+[[clients]]
+client_id = "web"
+name = "Web app"
+secret = "sha256:e4131025a29a30db379f9686b45151b18980a39f892d5e6911be5136441bbd23"
+redirect_uris = ["https://app.example.com/callback"]
+id_token_signed_response_alg = "RS256"
+
+[[clients]]
+client_id = "spa"
+name = "Single-page app"
+token_endpoint_auth_method = "none"
+redirect_uris = ["http://localhost:5173/callback"]
+"#;
+
+/// `VALID` with the first `from` replaced by `to` (which must be there, or the test tests nothing).
+fn broken(from: &str, to: &str) -> String {
+    assert!(VALID.contains(from), "the fixture has no {from:?}");
+    VALID.replacen(from, to, 1)
+}
+
+/// Runs `check-config` on `contents` and asserts it fails naming the file and every fragment.
+fn assert_rejected(contents: &str, fragments: &[&str]) {
+    let dir = Workdir::new();
+    let file = dir.config(contents);
+    let file = file.to_str().expect("UTF-8 path");
+    dir.run(&["--config", file, "check-config"], None)
+        .assert_failure_mentions(&[&[file], fragments].concat());
+}
+
+#[test]
+fn the_shipped_example_configuration_is_valid() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kunci.example.toml");
+    let example = example.canonicalize().expect("deploy/kunci.example.toml");
+    let run = Workdir::new().run(
+        &["--config", example.to_str().unwrap(), "check-config"],
+        None,
+    );
+    run.assert_success();
+    assert!(
+        run.stdout.contains("configuration is valid (2 clients)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn the_fixture_the_other_tests_break_is_valid() {
+    let dir = Workdir::new();
+    let file = dir.config(VALID);
+    dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
+        .assert_success();
+}
+
+#[test]
+fn an_unknown_top_level_key_is_an_error() {
+    assert_rejected(
+        &broken("listen = ", "colour = \"blue\"\nlisten = "),
+        &["unknown field", "colour"],
+    );
+}
+
+#[test]
+fn a_misspelt_client_key_is_an_error() {
+    assert_rejected(
+        &broken("secret = \"sha256:", "client_secret = \"sha256:"),
+        &["unknown field", "client_secret"],
+    );
+}
+
+#[test]
+fn the_issuer_must_be_https_unless_it_is_loopback() {
+    assert_rejected(
+        &broken(
+            "issuer = \"https://id.example.com\"",
+            "issuer = \"http://id.example.com\"",
+        ),
+        &["issuer", "https://", "http://id.example.com"],
+    );
+}
+
+#[test]
+fn a_public_client_must_not_have_a_secret() {
+    assert_rejected(
+        &broken(
+            "token_endpoint_auth_method = \"none\"",
+            "token_endpoint_auth_method = \"none\"\nsecret = \"sha256:e4131025a29a30db379f9686b45151b18980a39f892d5e6911be5136441bbd23\"",
+        ),
+        &["clients[1]", "\"spa\"", "secret", "public client"],
+    );
+}
+
+#[test]
+fn a_confidential_client_needs_a_secret() {
+    assert_rejected(
+        &broken(
+            "secret = \"sha256:e4131025a29a30db379f9686b45151b18980a39f892d5e6911be5136441bbd23\"\n",
+            "",
+        ),
+        &["clients[0]", "\"web\"", "secret", "confidential client"],
+    );
+}
+
+#[test]
+fn a_secret_must_be_a_digest_or_an_environment_reference() {
+    let dir = Workdir::new();
+    let file = dir.config(&broken(
+        "secret = \"sha256:e4131025a29a30db379f9686b45151b18980a39f892d5e6911be5136441bbd23\"",
+        "secret = \"plain-text-secret-in-the-file-0123456789\"",
+    ));
+    let file = file.to_str().unwrap();
+    dir.run(&["--config", file, "check-config"], None)
+        .assert_failure_mentions(&[file, "clients[0]", "secret", "sha256:", "env:"])
+        .assert_never_shows("plain-text-secret-in-the-file");
+}
+
+#[test]
+fn a_sha256_secret_needs_64_hex_digits() {
+    assert_rejected(
+        &broken("secret = \"sha256:e4131025", "secret = \"sha256:"),
+        &["clients[0]", "secret", "64 hex digits"],
+    );
+}
+
+#[test]
+fn an_env_secret_names_a_variable_that_is_set() {
+    assert_rejected(
+        &broken(
+            "secret = \"sha256:e4131025a29a30db379f9686b45151b18980a39f892d5e6911be5136441bbd23\"",
+            "secret = \"env:WEB_CLIENT_SECRET_NOT_SET_IN_TESTS\"",
+        ),
+        &["secret", "WEB_CLIENT_SECRET_NOT_SET_IN_TESTS", "not set"],
+    );
+}
+
+#[test]
+fn an_env_secret_is_read_from_the_environment() {
+    let dir = Workdir::new();
+    let file = dir.config(&broken(
+        "secret = \"sha256:e4131025a29a30db379f9686b45151b18980a39f892d5e6911be5136441bbd23\"",
+        "secret = \"env:WEB_CLIENT_SECRET\"",
+    ));
+    let mut cmd = dir.command(&["--config", file.to_str().unwrap(), "check-config"]);
+    cmd.env(
+        "WEB_CLIENT_SECRET",
+        "an-environment-secret-0123456789abcdef",
+    );
+    dir.run_command(cmd, None)
+        .assert_success()
+        .assert_never_shows("an-environment-secret");
+}
+
+#[test]
+fn a_redirect_uri_must_not_have_a_fragment() {
+    assert_rejected(
+        &broken(
+            "\"https://app.example.com/callback\"",
+            "\"https://app.example.com/callback#done\"",
+        ),
+        &["clients[0]", "redirect_uris[0]", "fragment"],
+    );
+}
+
+#[test]
+fn a_client_id_may_be_registered_only_once() {
+    assert_rejected(
+        &broken("client_id = \"spa\"", "client_id = \"web\""),
+        &["clients[1].client_id", "\"web\"", "twice"],
+    );
+}
+
+#[test]
+fn an_id_token_algorithm_must_be_rs256_or_es256() {
+    assert_rejected(
+        &broken(
+            "id_token_signed_response_alg = \"RS256\"",
+            "id_token_signed_response_alg = \"HS256\"",
+        ),
+        &["clients[0]", "id_token_signed_response_alg", "HS256"],
+    );
+}
+
+#[test]
+fn an_access_token_algorithm_must_be_rs256_or_es256() {
+    assert_rejected(
+        &broken(
+            "access_token_alg = \"ES256\"",
+            "access_token_alg = \"none\"",
+        ),
+        &["tokens.access_token_alg", "\"none\""],
+    );
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    let dir = Workdir::new();
+    let missing = dir.path().join("no-such-kunci.toml");
+    let missing = missing.to_str().unwrap();
+    dir.run(&["--config", missing, "check-config"], None)
+        .assert_failure_mentions(&[missing, "does not exist"]);
+}
