@@ -15,6 +15,7 @@ pub mod error;
 pub mod flow;
 pub mod interaction;
 pub mod jose;
+pub mod logout;
 pub mod pkce;
 pub mod ports;
 pub mod records;

@@ -1,7 +1,8 @@
 //! # kunci-store
 //!
 //! Durable storage for Kunci: the diesel implementation of the core's durable ports
-//! (`AccountRepo`, `ConsentRepo`, `KeyRepo`, `DurableStore`) on two backends chosen by URL:
+//! (`AccountRepo`, `ConsentRepo`, `KeyRepo`, `RefreshTokenRepo`, `DurableStore`) on two
+//! backends chosen by URL:
 //!
 //! - **SQLite** (`sqlite://PATH`), bundled into the binary: the embedded default for one node;
 //! - **PostgreSQL** (`postgres://…`), in pure Rust (tokio-postgres, rustls with ring, no libpq):
@@ -30,6 +31,7 @@ mod keys;
 mod migrate;
 mod pool;
 mod postgres;
+mod refresh_tokens;
 mod schema;
 mod sqlite;
 mod url;

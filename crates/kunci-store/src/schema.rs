@@ -54,5 +54,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Refresh tokens, in families (one family per grant). Only digests of tokens are stored.
+    refresh_tokens (token_hash) {
+        /// base64url SHA-256 of the token.
+        token_hash -> Text,
+        /// The grant id, shared by every token rotated from one authorization.
+        family_id -> Text,
+        client_id -> Text,
+        account_id -> Text,
+        /// Scope names joined by single spaces.
+        scopes -> Text,
+        session_id -> Text,
+        auth_time -> BigInt,
+        /// RFC 8176 method names joined by single spaces.
+        amr -> Text,
+        created_at -> BigInt,
+        absolute_expires_at -> BigInt,
+        idle_expires_at -> BigInt,
+        /// NULL while the token is the family's live one.
+        used_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(consents -> accounts (account_id));
-diesel::allow_tables_to_appear_in_same_query!(accounts, consents, signing_keys);
+diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(accounts, consents, signing_keys, refresh_tokens);

@@ -8,6 +8,8 @@ use kunci_core::PortError;
 use kunci_core::ports::{AccountRepo, ConsentRepo, DurableStore, KeyRepo};
 use kunci_store::Database;
 
+pub use crate::refresh_tokens::*;
+
 pub async fn a_created_account_is_found_by_id_and_by_email(db: Database) {
     let mut alice = account(1, 1_700_000_000);
     alice.name = "Siti Rahayu 李 ✓".into();

@@ -8,6 +8,7 @@
 mod backends;
 mod conformance;
 mod connect;
+mod refresh_tokens;
 mod support;
 
 /// Declares one test per case and backend: `sqlite::<case>` and `postgres::<case>`.
@@ -54,6 +55,15 @@ conformance!(
     keys_are_listed_by_creation_time_then_kid,
     a_key_is_added_only_while_its_algorithm_has_no_active_key,
     racing_nodes_store_one_first_key_per_algorithm,
+    an_inserted_refresh_token_is_found_with_every_field,
+    a_second_refresh_token_with_the_same_hash_is_a_conflict,
+    a_refresh_token_for_an_unknown_account_is_refused,
+    a_list_entry_that_would_not_read_back_is_refused,
+    rotation_marks_the_token_used_and_stores_its_successor,
+    a_used_or_unknown_token_does_not_rotate_and_stores_nothing,
+    concurrent_rotations_of_one_token_let_exactly_one_win,
+    revoking_a_family_deletes_all_its_tokens_and_only_those,
+    purging_removes_what_can_no_longer_be_used_and_keeps_replay_evidence,
     ping_answers,
     migrating_again_applies_nothing,
 );
