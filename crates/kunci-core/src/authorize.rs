@@ -257,14 +257,27 @@ fn check_response_mode(params: &AuthorizeParams) -> Result<(), OAuthError> {
 }
 
 /// RFC 6749 §3.3: every requested scope must be allowed for the client.
+///
+/// OIDC Core §11: `offline_access` from a client that may not hold refresh tokens is ignored
+/// (dropped), not refused. For the others it stays and is consented like any scope: the
+/// consent page names it unless the client is first-party or a remembered consent already
+/// includes it, so a code carries it only with the user's consent.
 fn check_scope(params: &AuthorizeParams, client: &Client) -> Result<Vec<String>, OAuthError> {
     let raw = params
         .get("scope")
         .ok_or_else(|| OAuthError::invalid_scope("scope is missing"))?;
-    let scopes = scope::parse(raw)
+    let mut scopes = scope::parse(raw)
         .ok_or_else(|| OAuthError::invalid_scope("scope contains invalid characters"))?;
     if scopes.is_empty() {
         return Err(OAuthError::invalid_scope("scope is missing"));
+    }
+    if !client.gets_refresh_tokens() {
+        scopes.retain(|s| s != "offline_access");
+        if scopes.is_empty() {
+            return Err(OAuthError::invalid_scope(
+                "offline_access is not available to this application, and no other scope was requested",
+            ));
+        }
     }
     if let Some(bad) = scopes.iter().find(|s| !client.scopes.contains(s)) {
         return Err(OAuthError::invalid_scope(format!(

@@ -5,7 +5,7 @@ use crate::ports::Account;
 use crate::secret::sha256;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// ID token claims (OIDC Core §2). Profile claims are not repeated here: with the code flow they
@@ -25,21 +25,37 @@ pub struct IdTokenClaims<'a> {
     pub sid: &'a str,
 }
 
-/// JWT access token claims (RFC 9068 §2.2).
-#[derive(Debug, Serialize)]
-pub struct AccessTokenClaims<'a> {
-    pub iss: &'a str,
-    pub sub: &'a str,
-    pub aud: &'a str,
+/// Access token claims (RFC 9068 §2.2): the payload of a JWT access token, and the record an
+/// opaque access token refers to. Tokens from the client credentials grant have no user, so
+/// no `auth_time` or `sid`, and `sub` is the client id (RFC 9068 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    /// The issuer for tokens meant for Kunci's own userinfo endpoint, or the resource named
+    /// by an RFC 8707 `resource` parameter.
+    pub aud: String,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
-    pub client_id: &'a str,
+    pub client_id: String,
     pub scope: String,
-    pub auth_time: i64,
-    pub sid: &'a str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// The grant the token belongs to: revoking the grant revokes the token.
-    pub gid: &'a str,
+    pub gid: String,
+}
+
+impl AccessTokenClaims {
+    pub fn scopes(&self) -> Vec<String> {
+        self.scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the access token (for the

@@ -20,13 +20,62 @@ pub enum AuthMethod {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
+    /// RFC 6749 §4.1 with PKCE (RFC 7636).
     AuthorizationCode,
+    /// RFC 6749 §6: only for clients whose policy allows refresh tokens.
+    RefreshToken,
+    /// RFC 6749 §4.4: confidential clients acting on their own behalf.
+    ClientCredentials,
 }
 
 impl GrantType {
+    /// Every grant, in the order discovery lists them.
+    pub const ALL: [GrantType; 3] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+    ];
+
+    /// The `grant_type` wire value.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// How a client's access tokens look (DESIGN.md, "Tokens and keys").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessTokenFormat {
+    /// A signed JWT (RFC 9068): resource servers can check it offline.
+    #[default]
+    Jwt,
+    /// A random reference whose claims live in the ephemeral store: revocation takes effect
+    /// at once everywhere, and resource servers read it through introspection (RFC 7662).
+    Opaque,
+}
+
+/// Lifetimes of a client's refresh tokens (RFC 9700 §4.14.2). Every use restarts the idle
+/// lifetime; none outlives the absolute one, counted from the authorization that started it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    pub idle_ttl: u64,
+    pub absolute_ttl: u64,
+}
+
+impl Default for RefreshPolicy {
+    /// 30 days idle, 90 days in all.
+    fn default() -> Self {
+        Self {
+            idle_ttl: 30 * 24 * 3600,
+            absolute_ttl: 90 * 24 * 3600,
         }
     }
 }
@@ -47,6 +96,30 @@ pub struct Client {
     pub id_token_alg: Alg,
     /// PKCE required even for confidential clients (default true, RFC 9700 §2.1.1).
     pub require_pkce: bool,
+    /// Refresh token lifetimes; used only when `grant_types` has `RefreshToken`.
+    pub refresh: RefreshPolicy,
+    pub access_token_format: AccessTokenFormat,
+    /// Resource indicators (RFC 8707) this client may name in `resource` at the token
+    /// endpoint; for a resource server, also the audiences whose tokens it may introspect.
+    pub audiences: Vec<String>,
+    /// A resource server may introspect access tokens issued to other clients whose `aud` is
+    /// one of its `audiences` (RFC 7662 §4).
+    pub resource_server: bool,
+    /// Where RP-Initiated Logout may send the browser afterwards (exact match).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Back-Channel Logout 1.0: where logout tokens are POSTed.
+    pub backchannel_logout: Option<LogoutChannel>,
+    /// Front-Channel Logout 1.0: what the logged-out page loads in an iframe.
+    pub frontchannel_logout: Option<LogoutChannel>,
+}
+
+/// A client's logout endpoint (Back-Channel Logout §2.2, Front-Channel Logout §2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutChannel {
+    pub uri: String,
+    /// The client needs `sid` (back-channel: in the token, which always has it; front-channel:
+    /// `iss` and `sid` as query parameters of the iframe URL).
+    pub session_required: bool,
 }
 
 impl Client {
@@ -56,9 +129,17 @@ impl Client {
     pub fn allows_grant(&self, g: GrantType) -> bool {
         self.grant_types.contains(&g)
     }
+    /// Whether this client may be given refresh tokens (with `offline_access`).
+    pub fn gets_refresh_tokens(&self) -> bool {
+        self.allows_grant(GrantType::RefreshToken)
+    }
     /// Exact string match, as RFC 9700 §2.1 requires: no prefix, wildcard or normalisation.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|r| r == uri)
+    }
+    /// Exact string match, as for redirect URIs (RP-Initiated Logout §3).
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|r| r == uri)
     }
 }
 

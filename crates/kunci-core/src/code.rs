@@ -12,6 +12,7 @@ pub struct CodeGrant {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub account_id: String,
+    /// The session's public id ([`crate::sso::SsoSession::public_sid`]), the tokens' `sid`.
     pub session_id: String,
     pub auth_time: UnixTime,
     pub amr: Vec<String>,

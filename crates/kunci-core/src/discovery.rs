@@ -1,6 +1,6 @@
 //! The OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414). It lists only what works.
 
-use crate::client::{AuthMethod, ClientRegistry};
+use crate::client::{AuthMethod, ClientRegistry, GrantType};
 use crate::jose::Alg;
 use crate::scope::{KNOWN_SCOPES, claims_for_scope};
 use serde_json::{Value, json};
@@ -26,6 +26,19 @@ pub fn metadata(
     if auth_methods.is_empty() {
         auth_methods.push("client_secret_basic");
     }
+    // RFC 7662 §2.1: introspection needs a client that can authenticate.
+    let introspection_methods: Vec<&str> = auth_methods
+        .iter()
+        .copied()
+        .filter(|m| *m != "none")
+        .collect();
+    // Only the grants some client may use; the code flow is always listed (OIDC Discovery §3).
+    let grant_types: Vec<&str> = GrantType::ALL
+        .into_iter()
+        .filter(|g| *g == GrantType::AuthorizationCode || clients.all().any(|c| c.allows_grant(*g)))
+        .map(GrantType::as_str)
+        .collect();
+    let refresh_tokens = clients.all().any(|c| c.gets_refresh_tokens());
     let mut claims: Vec<&str> = vec![
         "sub",
         "iss",
@@ -46,13 +59,13 @@ pub fn metadata(
             )
         }));
     }
-    // offline_access needs refresh tokens, which are not offered yet.
+    // offline_access only means something when some client may hold refresh tokens.
     let scopes: Vec<&str> = KNOWN_SCOPES
         .iter()
         .copied()
-        .filter(|s| *s != "offline_access")
+        .filter(|s| *s != "offline_access" || refresh_tokens)
         .collect();
-    json!({
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -61,10 +74,12 @@ pub fn metadata(
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": grant_types,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_token_algs.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint": format!("{issuer}/revoke"),
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
@@ -73,5 +88,17 @@ pub fn metadata(
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
-    })
+        // RP-Initiated, Back-Channel and Front-Channel Logout 1.0 (flow/logout.rs). Every ID
+        // token carries `sid`, and every logout token and front-channel URL can carry it.
+        "end_session_endpoint": format!("{issuer}/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
+    });
+    if !introspection_methods.is_empty() {
+        doc["introspection_endpoint"] = json!(format!("{issuer}/introspect"));
+        doc["introspection_endpoint_auth_methods_supported"] = json!(introspection_methods);
+    }
+    doc
 }

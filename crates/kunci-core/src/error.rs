@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
-/// Every error code Kunci emits. RFC 6749 §4.1.2.1 / §5.2, RFC 6750 §3.1, OIDC Core §3.1.2.6.
+/// Every error code Kunci emits. RFC 6749 §4.1.2.1 / §5.2, RFC 6750 §3.1, OIDC Core §3.1.2.6,
+/// RFC 8707 §2, RFC 7009 §2.2.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -31,11 +32,15 @@ pub enum ErrorCode {
     RequestNotSupported,
     RequestUriNotSupported,
     RegistrationNotSupported,
+    /// RFC 8707 §2: the `resource` is unknown or not allowed for this client.
+    InvalidTarget,
+    /// RFC 7009 §2.2.1: the server cannot revoke tokens of the presented type.
+    UnsupportedTokenType,
 }
 
 impl ErrorCode {
     /// All variants, for exhaustive tests of the wire mapping.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -57,6 +62,8 @@ impl ErrorCode {
         Self::RequestNotSupported,
         Self::RequestUriNotSupported,
         Self::RegistrationNotSupported,
+        Self::InvalidTarget,
+        Self::UnsupportedTokenType,
     ];
 
     /// The wire string, e.g. `invalid_request`. Derived from the serde mapping, never written twice.
@@ -130,6 +137,9 @@ impl OAuthError {
     pub fn unauthorized_client(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, d)
     }
+    pub fn invalid_target(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidTarget, d)
+    }
     pub fn server_error() -> Self {
         Self::new(
             ErrorCode::ServerError,
@@ -196,6 +206,12 @@ mod tests {
             ErrorCode::InvalidRequestObject.as_str(),
             "invalid_request_object"
         );
+        assert_eq!(ErrorCode::InvalidTarget.as_str(), "invalid_target");
+        assert_eq!(
+            ErrorCode::UnsupportedTokenType.as_str(),
+            "unsupported_token_type"
+        );
+        assert_eq!(ErrorCode::InvalidTarget.http_status(), 400);
         assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
     }

@@ -1,34 +1,53 @@
-//! JSON Web Signature (RFC 7515) and JSON Web Keys (RFC 7517) with ring.
+//! JSON Web Signature (RFC 7515) and JSON Web Keys (RFC 7517) with ring: RS256, PS256, ES256
+//! (RFC 7518 §3) and EdDSA with Ed25519 (RFC 8037).
 //!
 //! Only asymmetric algorithms exist here: `none` and HMAC can never be produced or accepted.
-//! The algorithm used to verify comes from our own key, never from the token header.
+//! The algorithm used to verify comes from our own key, never from the token header. Each key
+//! serves exactly one algorithm: an RSA key is either an RS256 or a PS256 key, never both.
+//!
+//! The provider's set of keys, with their rotation lifecycle, is in [`keyset`].
+
+mod keyset;
+#[cfg(test)]
+mod tests;
+
+pub use keyset::{JwkSet, KeyEntry, KeySet, KeyState, Lifecycle, SharedKeys};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+/// A JWS algorithm Kunci signs with. Adding one means a key type here, a row in
+/// `docs/configuration.md` (`keys.algorithms`) and a hash for `at_hash` (`crate::claims`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Alg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: required by OIDC Core §15.1.
     RS256,
+    /// RSASSA-PSS with SHA-256 and MGF1-SHA-256 (RFC 7518 §3.5).
+    PS256,
+    /// ECDSA on P-256 with SHA-256.
     ES256,
+    /// EdDSA on Ed25519 (RFC 8037 §3.1).
+    EdDSA,
 }
 
 impl Alg {
+    /// Every algorithm, in the order keys are listed and generated.
+    pub const ALL: [Alg; 4] = [Self::RS256, Self::ES256, Self::EdDSA, Self::PS256];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::RS256 => "RS256",
+            Self::PS256 => "PS256",
             Self::ES256 => "ES256",
+            Self::EdDSA => "EdDSA",
         }
     }
+    /// The JWS name, exactly as written (`EdDSA`, not `EDDSA`).
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "RS256" => Some(Self::RS256),
-            "ES256" => Some(Self::ES256),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -44,6 +63,8 @@ pub enum JoseError {
     UnknownKey,
     #[error("signature invalid")]
     BadSignature,
+    #[error("key {0} appears twice in the key set")]
+    DuplicateKey(String),
 }
 
 /// A public key as published in the JWKS document.
@@ -67,8 +88,10 @@ pub struct Jwk {
 }
 
 enum Pair {
+    /// For RS256 or PS256; which one is `SigningKey::alg`.
     Rsa(RsaKeyPair),
     Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
 }
 
 /// A private signing key with its published public half.
@@ -87,19 +110,23 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// Generates a new private key in PKCS#8 DER form. RSA keys are 2048-bit, made by the `rsa`
-/// crate because ring cannot generate RSA keys; all signing is then done by ring.
+/// Generates a new private key in PKCS#8 DER form. RSA keys (RS256, PS256) are 2048-bit, made
+/// by the `rsa` crate because ring cannot generate RSA keys; all signing is then done by ring.
+/// Ed25519 keys are PKCS#8 v2 documents (with the public key).
 pub fn generate_pkcs8(alg: Alg) -> Result<Vec<u8>, JoseError> {
+    let rng = SystemRandom::new();
     match alg {
         Alg::ES256 => {
-            let doc = EcdsaKeyPair::generate_pkcs8(
-                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                &SystemRandom::new(),
-            )
-            .map_err(|_| JoseError::KeyGeneration)?;
+            let doc =
+                EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .map_err(|_| JoseError::KeyGeneration)?;
             Ok(doc.as_ref().to_vec())
         }
-        Alg::RS256 => {
+        Alg::EdDSA => {
+            let doc = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| JoseError::KeyGeneration)?;
+            Ok(doc.as_ref().to_vec())
+        }
+        Alg::RS256 | Alg::PS256 => {
             use rsa::pkcs8::EncodePrivateKey;
             let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
                 .map_err(|_| JoseError::KeyGeneration)?;
@@ -113,21 +140,15 @@ impl SigningKey {
     /// Loads a PKCS#8 DER private key. The key id is the RFC 7638 thumbprint of the public key,
     /// so every node that holds the same key publishes the same `kid`.
     pub fn from_pkcs8(alg: Alg, der: &[u8]) -> Result<Self, JoseError> {
+        let bad = |e: ring::error::KeyRejected| JoseError::BadKey(e.to_string());
         let (pair, mut jwk) = match alg {
-            Alg::RS256 => {
-                let kp =
-                    RsaKeyPair::from_pkcs8(der).map_err(|e| JoseError::BadKey(e.to_string()))?;
+            Alg::RS256 | Alg::PS256 => {
+                let kp = RsaKeyPair::from_pkcs8(der).map_err(bad)?;
                 let c = signature::RsaPublicKeyComponents::<Vec<u8>>::from(kp.public());
                 let jwk = Jwk {
-                    kty: "RSA".into(),
-                    kid: String::new(),
-                    use_: "sig".into(),
-                    alg: alg.as_str().into(),
                     n: Some(B64.encode(strip_zeros(&c.n))),
                     e: Some(B64.encode(strip_zeros(&c.e))),
-                    crv: None,
-                    x: None,
-                    y: None,
+                    ..Jwk::public("RSA", alg)
                 };
                 (Pair::Rsa(kp), jwk)
             }
@@ -137,20 +158,26 @@ impl SigningKey {
                     der,
                     &SystemRandom::new(),
                 )
-                .map_err(|e| JoseError::BadKey(e.to_string()))?;
+                .map_err(bad)?;
                 let point = kp.public_key().as_ref(); // 0x04 || x || y
                 let jwk = Jwk {
-                    kty: "EC".into(),
-                    kid: String::new(),
-                    use_: "sig".into(),
-                    alg: alg.as_str().into(),
-                    n: None,
-                    e: None,
                     crv: Some("P-256".into()),
                     x: Some(B64.encode(&point[1..33])),
                     y: Some(B64.encode(&point[33..65])),
+                    ..Jwk::public("EC", alg)
                 };
                 (Pair::Ec(kp), jwk)
+            }
+            Alg::EdDSA => {
+                // v1 documents (no public key, as `openssl genpkey -algorithm ed25519` writes)
+                // are accepted too; the public key is then derived from the private one.
+                let kp = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(bad)?;
+                let jwk = Jwk {
+                    crv: Some("Ed25519".into()),
+                    x: Some(B64.encode(kp.public_key().as_ref())),
+                    ..Jwk::public("OKP", alg)
+                };
+                (Pair::Ed(kp), jwk)
             }
         };
         jwk.kid = thumbprint(&jwk);
@@ -187,8 +214,12 @@ impl SigningKey {
         let rng = SystemRandom::new();
         match &self.pair {
             Pair::Rsa(kp) => {
+                let padding: &'static dyn signature::RsaEncoding = match self.alg {
+                    Alg::PS256 => &signature::RSA_PSS_SHA256,
+                    _ => &signature::RSA_PKCS1_SHA256,
+                };
                 let mut sig = vec![0u8; kp.public().modulus_len()];
-                kp.sign(&signature::RSA_PKCS1_SHA256, &rng, input, &mut sig)
+                kp.sign(padding, &rng, input, &mut sig)
                     .expect("RSA signing with a valid key");
                 sig
             }
@@ -197,32 +228,56 @@ impl SigningKey {
                 .expect("ECDSA signing with a valid key")
                 .as_ref()
                 .to_vec(),
+            Pair::Ed(kp) => kp.sign(input).as_ref().to_vec(),
         }
     }
 
-    /// Verifies a compact JWS signed by this key and returns its claims.
+    /// Checks `sig` over `signing_input` with this key's algorithm (never the token's).
     fn verify_parts(&self, signing_input: &str, sig: &[u8]) -> Result<(), JoseError> {
+        let input = signing_input.as_bytes();
         let ok = match &self.pair {
             Pair::Rsa(kp) => {
-                let c = signature::RsaPublicKeyComponents::<Vec<u8>>::from(kp.public());
-                c.verify(
-                    &signature::RSA_PKCS1_2048_8192_SHA256,
-                    signing_input.as_bytes(),
-                    sig,
-                )
-                .is_ok()
+                let params: &'static signature::RsaParameters = match self.alg {
+                    Alg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+                    _ => &signature::RSA_PKCS1_2048_8192_SHA256,
+                };
+                signature::RsaPublicKeyComponents::<Vec<u8>>::from(kp.public())
+                    .verify(params, input, sig)
+                    .is_ok()
             }
             Pair::Ec(kp) => signature::UnparsedPublicKey::new(
                 &signature::ECDSA_P256_SHA256_FIXED,
                 kp.public_key().as_ref(),
             )
-            .verify(signing_input.as_bytes(), sig)
+            .verify(input, sig)
             .is_ok(),
+            Pair::Ed(kp) => {
+                signature::UnparsedPublicKey::new(&signature::ED25519, kp.public_key().as_ref())
+                    .verify(input, sig)
+                    .is_ok()
+            }
         };
         if ok {
             Ok(())
         } else {
             Err(JoseError::BadSignature)
+        }
+    }
+}
+
+impl Jwk {
+    /// A public signing JWK of `kty` for `alg`, key members and `kid` still empty.
+    fn public(kty: &str, alg: Alg) -> Self {
+        Self {
+            kty: kty.into(),
+            kid: String::new(),
+            use_: "sig".into(),
+            alg: alg.as_str().into(),
+            n: None,
+            e: None,
+            crv: None,
+            x: None,
+            y: None,
         }
     }
 }
@@ -235,139 +290,19 @@ fn strip_zeros(b: &[u8]) -> &[u8] {
     &b[first..]
 }
 
-/// RFC 7638 JWK thumbprint: SHA-256 of the required members in lexicographic order.
+/// RFC 7638 §3.2 JWK thumbprint: SHA-256 of the required members in lexicographic order
+/// (RFC 8037 §2 for `OKP`: `crv`, `kty`, `x`).
 fn thumbprint(jwk: &Jwk) -> String {
+    let m = |v: &Option<String>| v.clone().unwrap_or_default();
     let canonical = match jwk.kty.as_str() {
-        "RSA" => format!(
-            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
-            jwk.e.as_deref().unwrap_or(""),
-            jwk.n.as_deref().unwrap_or("")
-        ),
+        "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, m(&jwk.e), m(&jwk.n)),
+        "OKP" => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, m(&jwk.crv), m(&jwk.x)),
         _ => format!(
             r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-            jwk.crv.as_deref().unwrap_or(""),
-            jwk.x.as_deref().unwrap_or(""),
-            jwk.y.as_deref().unwrap_or("")
+            m(&jwk.crv),
+            m(&jwk.x),
+            m(&jwk.y)
         ),
     };
     B64.encode(crate::secret::sha256(canonical.as_bytes()))
-}
-
-/// The provider's keys: the first key of each algorithm signs; all are published and accepted.
-#[derive(Debug, Default)]
-pub struct KeySet {
-    keys: Vec<SigningKey>,
-}
-
-#[derive(Serialize)]
-pub struct JwkSet<'a> {
-    pub keys: Vec<&'a Jwk>,
-}
-
-impl KeySet {
-    pub fn new(keys: Vec<SigningKey>) -> Self {
-        Self { keys }
-    }
-    pub fn signing_key(&self, alg: Alg) -> Option<&SigningKey> {
-        self.keys.iter().find(|k| k.alg == alg)
-    }
-    pub fn algs(&self) -> Vec<Alg> {
-        let mut v: Vec<Alg> = Vec::new();
-        for k in &self.keys {
-            if !v.contains(&k.alg) {
-                v.push(k.alg);
-            }
-        }
-        v
-    }
-    pub fn jwks(&self) -> JwkSet<'_> {
-        JwkSet {
-            keys: self.keys.iter().map(|k| &k.jwk).collect(),
-        }
-    }
-
-    /// Verifies a compact JWS made by one of our keys, returning its header and claims.
-    /// The header's `alg` must equal the key's algorithm, so `none` and HS* never pass.
-    pub fn verify(&self, token: &str) -> Result<(Value, Value), JoseError> {
-        let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(JoseError::Malformed);
-        };
-        let header: Value =
-            serde_json::from_slice(&B64.decode(h).map_err(|_| JoseError::Malformed)?)
-                .map_err(|_| JoseError::Malformed)?;
-        let kid = header
-            .get("kid")
-            .and_then(Value::as_str)
-            .ok_or(JoseError::UnknownKey)?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.jwk.kid == kid)
-            .ok_or(JoseError::UnknownKey)?;
-        if header.get("alg").and_then(Value::as_str) != Some(key.alg.as_str()) {
-            return Err(JoseError::BadSignature);
-        }
-        let sig = B64.decode(s).map_err(|_| JoseError::Malformed)?;
-        key.verify_parts(&token[..h.len() + 1 + p.len()], &sig)?;
-        let claims: Value =
-            serde_json::from_slice(&B64.decode(p).map_err(|_| JoseError::Malformed)?)
-                .map_err(|_| JoseError::Malformed)?;
-        Ok((header, claims))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn es256() -> SigningKey {
-        SigningKey::from_pkcs8(Alg::ES256, &generate_pkcs8(Alg::ES256).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn es256_sign_then_verify() {
-        let k = es256();
-        let set = KeySet::new(vec![k]);
-        let jwt = set
-            .signing_key(Alg::ES256)
-            .unwrap()
-            .sign("JWT", &serde_json::json!({"sub": "a"}));
-        let (h, c) = set.verify(&jwt).unwrap();
-        assert_eq!(h["alg"], "ES256");
-        assert_eq!(c["sub"], "a");
-        assert_eq!(set.jwks().keys[0].kid.len(), 43);
-    }
-
-    #[test]
-    fn rs256_sign_then_verify() {
-        let k = SigningKey::from_pkcs8(Alg::RS256, &generate_pkcs8(Alg::RS256).unwrap()).unwrap();
-        let set = KeySet::new(vec![k]);
-        let jwt = set
-            .signing_key(Alg::RS256)
-            .unwrap()
-            .sign("JWT", &serde_json::json!({"x": 1}));
-        assert_eq!(set.verify(&jwt).unwrap().1["x"], 1);
-        assert!(set.jwks().keys[0].n.as_ref().unwrap().len() > 300);
-    }
-
-    #[test]
-    fn tampered_or_alg_none_tokens_are_refused() {
-        let set = KeySet::new(vec![es256()]);
-        let jwt = set
-            .signing_key(Alg::ES256)
-            .unwrap()
-            .sign("JWT", &serde_json::json!({"sub": "a"}));
-        let mut parts: Vec<&str> = jwt.split('.').collect();
-        let evil = B64.encode(br#"{"sub":"admin"}"#);
-        parts[1] = &evil;
-        assert!(set.verify(&parts.join(".")).is_err());
-        let kid = set.jwks().keys[0].kid.clone();
-        let none_header = B64.encode(format!(r#"{{"alg":"none","kid":"{kid}"}}"#));
-        let forged = format!("{none_header}.{}.", B64.encode(br#"{"sub":"a"}"#));
-        assert!(set.verify(&forged).is_err());
-        assert!(set.verify("a.b").is_err());
-    }
 }

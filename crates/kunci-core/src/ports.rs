@@ -1,9 +1,10 @@
 //! The ports: traits the core declares and the storage crates implement.
 //!
-//! Storage is split by lifetime. Durable records (accounts, consents, signing keys) go through the
-//! repositories and live in SQL (`kunci-store`). Ephemeral records with a time-to-live
-//! (SSO sessions, login interactions, authorization codes, one-time tokens, counters) go
-//! through [`EphemeralStore`] and live in memory or Redis (`kunci-session`).
+//! Storage is split by lifetime. Durable records (accounts, consents, signing keys, refresh
+//! token families) go through the repositories and live in SQL (`kunci-store`). Ephemeral
+//! records with a time-to-live (SSO sessions, login interactions, authorization codes, opaque
+//! access tokens, one-time tokens, counters) go through [`EphemeralStore`] and live in memory
+//! or Redis (`kunci-session`).
 
 use crate::clock::UnixTime;
 use crate::error::PortError;
@@ -115,9 +116,82 @@ pub trait KeyRepo: Send + Sync {
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, PortError>;
 }
 
+/// One refresh token as stored (RFC 6749 §6, RFC 9700 §4.14.2). The token itself is never
+/// stored, only its digest (`crate::secret::token_key`).
+///
+/// Tokens come in families: the first is issued with an authorization code, and each use
+/// rotates it into a successor of the same family. The family id is the grant id, which the
+/// grant's access tokens carry as `gid`, so revoking one revokes the other.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    /// base64url SHA-256 of the token.
+    pub token_hash: String,
+    /// The grant id (see above).
+    pub family_id: String,
+    pub client_id: String,
+    pub account_id: String,
+    /// The scopes the user granted; a refresh may ask for fewer, never more.
+    pub scopes: Vec<String>,
+    /// The SSO session the grant started in (the ID token's `sid`).
+    pub session_id: String,
+    /// When and how the user authenticated for the grant (OIDC Core §12.2: refreshed ID
+    /// tokens keep the original `auth_time`).
+    pub auth_time: UnixTime,
+    pub amr: Vec<String>,
+    pub created_at: UnixTime,
+    /// The family's end, whatever happens: carried over unchanged to every successor.
+    pub absolute_expires_at: UnixTime,
+    /// This token's end if it is not used before.
+    pub idle_expires_at: UnixTime,
+    /// When it was exchanged for its successor. A used token presented again means the
+    /// family leaked (RFC 9700 §4.14.2).
+    pub used_at: Option<UnixTime>,
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The digest is not the token, but it is the lookup key: keep it out of logs anyway.
+        f.debug_struct("RefreshToken")
+            .field("family_id", &self.family_id)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("created_at", &self.created_at)
+            .field("absolute_expires_at", &self.absolute_expires_at)
+            .field("idle_expires_at", &self.idle_expires_at)
+            .field("used_at", &self.used_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refresh token families. Method names carry `refresh_token`/`family` so they never clash
+/// with the other repositories' methods on a `dyn DurableStore`.
+#[async_trait]
+pub trait RefreshTokenRepo: Send + Sync {
+    /// Stores a token. A token with the same hash is `PortError::Conflict`; a token of an
+    /// account that does not exist is `PortError::Conflict` too.
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), PortError>;
+    async fn find_refresh_token(&self, token_hash: &str)
+    -> Result<Option<RefreshToken>, PortError>;
+    /// In one atomic step: marks the token `used_at = now` only if it is unused, and then
+    /// stores `successor`. Returns false, changing nothing, when the token is unknown or
+    /// already used: of concurrent rotations of one token exactly one returns true.
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &str,
+        successor: &RefreshToken,
+        now: UnixTime,
+    ) -> Result<bool, PortError>;
+    /// Deletes every token of the family; returns how many there were.
+    async fn revoke_refresh_family(&self, family_id: &str) -> Result<u64, PortError>;
+    /// Retention: deletes tokens past their family's absolute expiry, and unused tokens past
+    /// their idle expiry. Used tokens stay until the absolute expiry, so that replaying one
+    /// is still recognised. Returns how many were deleted.
+    async fn purge_expired_refresh_tokens(&self, now: UnixTime) -> Result<u64, PortError>;
+}
+
 /// Everything durable, behind one handle; also used by health checks.
 #[async_trait]
-pub trait DurableStore: AccountRepo + ConsentRepo + KeyRepo {
+pub trait DurableStore: AccountRepo + ConsentRepo + KeyRepo + RefreshTokenRepo {
     /// Cheap round trip to the database, for readiness probes.
     async fn ping(&self) -> Result<(), PortError>;
 }

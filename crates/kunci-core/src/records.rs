@@ -5,6 +5,7 @@
 //! with `#[serde(default)]` and keeps `v`; a breaking change bumps `v`, and readers keep
 //! accepting the previous version until no live record can still hold it (max TTL).
 
+use crate::claims::AccessTokenClaims;
 use crate::code::CodeGrant;
 use crate::error::PortError;
 use crate::interaction::Interaction;
@@ -106,6 +107,26 @@ impl Records<'_> {
         self.get(&format!("used:{}", token_key(code))).await
     }
 
+    /// An opaque access token: its claims under the token's digest, for the token's lifetime.
+    pub async fn put_access_token(
+        &self,
+        token: &str,
+        claims: &AccessTokenClaims,
+        ttl: u64,
+    ) -> Result<(), PortError> {
+        self.0
+            .put(&format!("at:{}", token_key(token)), &encode(claims), ttl)
+            .await
+    }
+    pub async fn access_token(&self, token: &str) -> Result<Option<AccessTokenClaims>, PortError> {
+        self.get(&format!("at:{}", token_key(token))).await
+    }
+    pub async fn delete_access_token(&self, token: &str) -> Result<(), PortError> {
+        self.0.delete(&format!("at:{}", token_key(token))).await
+    }
+
+    /// Marks a grant revoked for `ttl` seconds, which must outlast every access token the
+    /// grant has issued (the access token lifetime).
     pub async fn revoke_grant(&self, grant_id: &str, ttl: u64) -> Result<(), PortError> {
         self.0
             .put(&format!("revoked:{grant_id}"), &encode(&true), ttl)

@@ -197,3 +197,15 @@ pub fn form_action(html: &str, form_id: &str) -> String {
     attr_in_tag(html, &format!("id=\"{form_id}\""), "action")
         .unwrap_or_else(|| panic!("no form #{form_id} in page:\n{html}"))
 }
+
+impl Browser {
+    /// The same browser (same cookie jar) talking to another node at `base`: cookies are scoped
+    /// by host, not port, so nodes on 127.0.0.1 share them as nodes behind one load balancer do.
+    pub fn at(&self, base: &str) -> Browser {
+        Browser {
+            http: self.http.clone(),
+            jar: self.jar.clone(),
+            issuer: base.to_owned(),
+        }
+    }
+}

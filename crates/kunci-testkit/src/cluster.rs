@@ -19,28 +19,46 @@ pub struct TestCluster {
 impl TestCluster {
     /// `None` (after one `skipped:` line) when PostgreSQL and Redis are not configured.
     pub async fn start(nodes: usize, what: &str) -> Option<Self> {
-        let Backends::Production { database_admin_url, redis_url } = Backends::production(what)? else { return None };
-        let database = TempDatabase::create(&database_admin_url).await.expect("create a test database");
+        let Backends::Production {
+            database_admin_url,
+            redis_url,
+        } = Backends::production(what)?
+        else {
+            return None;
+        };
+        let database = TempDatabase::create(&database_admin_url)
+            .await
+            .expect("create a test database");
         let prefix = format!("kunci-test:{}:", random_token());
-        let master_key = base64::engine::general_purpose::STANDARD.encode(kunci_core::secret::sha256(random_token().as_bytes()));
+        let master_key = base64::engine::general_purpose::STANDARD
+            .encode(kunci_core::secret::sha256(random_token().as_bytes()));
         let mut started: Vec<TestServer> = Vec::with_capacity(nodes);
         for _ in 0..nodes {
             let issuer = started.first().map(|n| n.issuer.clone());
-            let (db_url, redis, prefix, key) = (database.url.clone(), redis_url.clone(), prefix.clone(), master_key.clone());
-            let node = TestServer::start_full(Backends::Embedded, Arc::new(SystemClock), move |c| {
-                if let Some(issuer) = issuer {
-                    c.issuer = issuer;
-                }
-                c.database.url = db_url;
-                c.sessions.backend = SessionBackend::Redis;
-                c.sessions.url = redis;
-                c.sessions.key_prefix = prefix;
-                c.keys.storage = KeyStorage::Database;
-                c.keys.master_key = key;
-            })
-            .await;
+            let (db_url, redis, prefix, key) = (
+                database.url.clone(),
+                redis_url.clone(),
+                prefix.clone(),
+                master_key.clone(),
+            );
+            let node =
+                TestServer::start_full(Backends::Embedded, Arc::new(SystemClock), move |c| {
+                    if let Some(issuer) = issuer {
+                        c.issuer = issuer;
+                    }
+                    c.database.url = db_url;
+                    c.sessions.backend = SessionBackend::Redis;
+                    c.sessions.url = redis;
+                    c.sessions.key_prefix = prefix;
+                    c.keys.storage = KeyStorage::Database;
+                    c.keys.master_key = key;
+                })
+                .await;
             started.push(node);
         }
-        Some(Self { nodes: started, _database: database })
+        Some(Self {
+            nodes: started,
+            _database: database,
+        })
     }
 }

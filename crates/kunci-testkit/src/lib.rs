@@ -6,6 +6,7 @@
 
 pub mod backends;
 pub mod browser;
+pub mod cluster;
 pub mod faults;
 pub mod server;
 pub mod suite;

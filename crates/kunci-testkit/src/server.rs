@@ -45,6 +45,57 @@ pub const FIRST: TestClient = TestClient {
     redirect_uri: "http://127.0.0.1:1/first/cb",
 };
 
+/// Confidential, `client_secret_basic`, may hold refresh tokens (`offline_access`), needs
+/// consent.
+pub const OFFLINE: TestClient = TestClient {
+    id: "offline",
+    secret: Some("offline-secret-0123456789abcdef0123456"),
+    redirect_uri: "http://127.0.0.1:1/offline/cb",
+};
+/// Public (native app), refresh tokens, opaque access tokens.
+pub const APP: TestClient = TestClient {
+    id: "app",
+    secret: None,
+    redirect_uri: "http://localhost:1/app/cb",
+};
+/// The resource [`SERVICE`] may ask for and [`API`] serves.
+pub const ORDERS_API: &str = "https://orders.example.test";
+/// A backend service: `client_credentials` only, scopes `orders:read` and `orders:write`,
+/// may name [`ORDERS_API`] as `resource`.
+pub const SERVICE: TestClient = TestClient {
+    id: "service",
+    secret: Some("service-secret-0123456789abcdef0123456"),
+    redirect_uri: "",
+};
+/// A resource server for [`ORDERS_API`]: no grants, introspects tokens meant for it.
+pub const API: TestClient = TestClient {
+    id: "orders-api",
+    secret: Some("orders-api-secret-0123456789abcdef0123"),
+    redirect_uri: "",
+};
+
+/// The test clients beyond the four basic ones: refresh tokens, opaque tokens, a service and
+/// a resource server.
+fn token_family_clients() -> Vec<ClientConfig> {
+    let mut offline = client_config(&OFFLINE, "client_secret_basic", "RS256", false);
+    offline.refresh_tokens = true;
+    let mut app = client_config(&APP, "none", "ES256", false);
+    app.refresh_tokens = true;
+    app.access_token_format = "opaque".into();
+    let mut service = client_config(&SERVICE, "client_secret_basic", "RS256", false);
+    service.redirect_uris = Vec::new();
+    service.grant_types = vec!["client_credentials".into()];
+    service.scopes = vec!["orders:read".into(), "orders:write".into()];
+    service.audiences = vec![ORDERS_API.into()];
+    let mut api = client_config(&API, "client_secret_basic", "RS256", false);
+    api.redirect_uris = Vec::new();
+    api.grant_types = Vec::new();
+    api.scopes = Vec::new();
+    api.resource_server = true;
+    api.audiences = vec![ORDERS_API.into()];
+    vec![offline, app, service, api]
+}
+
 fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool) -> ClientConfig {
     ClientConfig {
         client_id: c.id.into(),
@@ -64,6 +115,29 @@ fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool) -> 
         first_party,
         id_token_signed_response_alg: alg.into(),
         require_pkce: true,
+        refresh_tokens: false,
+        refresh_token_idle_ttl_secs: 30 * 24 * 3600,
+        refresh_token_absolute_ttl_secs: 90 * 24 * 3600,
+        access_token_format: "jwt".into(),
+        audiences: Vec::new(),
+        resource_server: false,
+        post_logout_redirect_uris: Some(c.post_logout_redirect_uri())
+            .filter(|_| !c.redirect_uri.is_empty())
+            .into_iter()
+            .collect(),
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: true,
+        frontchannel_logout_uri: None,
+        frontchannel_logout_session_required: true,
+    }
+}
+
+impl TestClient {
+    /// The post-logout redirect URI registered for every test client with a redirect URI:
+    /// that URI with `/cb` replaced by `/logged-out`. Back- and front-channel logout URIs are
+    /// off unless a test sets them (`TestServer::start_with`).
+    pub fn post_logout_redirect_uri(&self) -> String {
+        self.redirect_uri.replace("/cb", "/logged-out")
     }
 }
 
@@ -110,7 +184,10 @@ impl TestServer {
                 client_config(&POST, "client_secret_post", "ES256", false),
                 client_config(&SPA, "none", "ES256", false),
                 client_config(&FIRST, "client_secret_basic", "RS256", true),
-            ],
+            ]
+            .into_iter()
+            .chain(token_family_clients())
+            .collect(),
             ..Config::default()
         };
         let mut database = None;

@@ -1,6 +1,7 @@
 //! How errors leave the web crate: OAuth errors as RFC 6749 §5.2 / RFC 6750 §3 JSON, and
 //! readable pages for people. The status comes from `ErrorCode::http_status`, decided once.
 
+use crate::headers::CORS_ALLOW_ORIGIN;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
@@ -56,8 +57,11 @@ impl ResponseError for JsonError {
 
     fn error_response(&self) -> HttpResponse {
         let mut resp = HttpResponse::build(self.status_code());
+        // JSON errors come from the endpoints SPAs call cross-origin: they must be able to read
+        // the error, not only the success.
         resp.insert_header((CACHE_CONTROL, "no-store"))
-            .insert_header((PRAGMA, "no-cache"));
+            .insert_header((PRAGMA, "no-cache"))
+            .insert_header(CORS_ALLOW_ORIGIN);
         let code = self.error.code;
         if self.bearer
             && matches!(

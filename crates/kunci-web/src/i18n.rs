@@ -56,6 +56,10 @@ pub struct Strings {
     pub logged_out_title: String,
     pub logged_out_body: String,
     pub not_signed_in: String,
+    pub logout_requested_by: String,
+    pub logged_out_apps: String,
+    pub logout_frame_title: String,
+    pub logged_out_continue: String,
     // Errors
     pub error_title: String,
     pub error_generic: String,

@@ -20,56 +20,64 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// Every route Kunci serves. The binary and the tests mount exactly this.
+///
+/// Each path is one resource holding all its methods, so a known path asked with another method
+/// answers 405 with an `Allow` header (RFC 9110 §15.5.6) instead of the 404 page.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use oauth::{authorize, metadata, token, userinfo};
+    use actix_web::http::Method;
+    use oauth::{authorize, introspect, metadata, revoke, token, userinfo};
     use pages::{interaction, logout, register};
-    cfg.route(
-        "/.well-known/openid-configuration",
-        web::get().to(metadata::discovery),
+    let preflight = || web::method(Method::OPTIONS).to(metadata::preflight);
+    cfg.service(
+        web::resource("/.well-known/openid-configuration")
+            .route(web::get().to(metadata::discovery))
+            .route(preflight()),
     )
-    .route(
-        "/.well-known/openid-configuration",
-        web::method(actix_web::http::Method::OPTIONS).to(metadata::preflight),
+    .service(
+        web::resource("/jwks")
+            .route(web::get().to(metadata::jwks))
+            .route(preflight()),
     )
-    .route("/jwks", web::get().to(metadata::jwks))
-    .route(
-        "/jwks",
-        web::method(actix_web::http::Method::OPTIONS).to(metadata::preflight),
+    .service(
+        web::resource("/authorize")
+            .route(web::get().to(authorize::get))
+            .route(web::post().to(authorize::post)),
     )
-    .route("/authorize", web::get().to(authorize::get))
-    .route("/authorize", web::post().to(authorize::post))
-    .route("/token", web::post().to(token::post))
-    .route(
-        "/token",
-        web::method(actix_web::http::Method::OPTIONS).to(metadata::preflight),
+    .service(
+        web::resource("/token")
+            .route(web::post().to(token::post))
+            .route(preflight()),
     )
-    .route("/userinfo", web::get().to(userinfo::handle))
-    .route("/userinfo", web::post().to(userinfo::handle))
-    .route(
-        "/userinfo",
-        web::method(actix_web::http::Method::OPTIONS).to(metadata::preflight),
+    .service(web::resource("/introspect").route(web::post().to(introspect::post)))
+    .service(
+        web::resource("/revoke")
+            .route(web::post().to(revoke::post))
+            .route(preflight()),
     )
-    .route("/interaction/{id}", web::get().to(interaction::show))
-    .route(
-        "/interaction/{id}/login",
-        web::post().to(interaction::login),
+    .service(
+        web::resource("/userinfo")
+            .route(web::get().to(userinfo::handle))
+            .route(web::post().to(userinfo::handle))
+            .route(preflight()),
     )
-    .route(
-        "/interaction/{id}/consent",
-        web::post().to(interaction::consent),
+    .service(web::resource("/interaction/{id}").route(web::get().to(interaction::show)))
+    .service(web::resource("/interaction/{id}/login").route(web::post().to(interaction::login)))
+    .service(web::resource("/interaction/{id}/consent").route(web::post().to(interaction::consent)))
+    .service(web::resource("/interaction/{id}/cancel").route(web::post().to(interaction::cancel)))
+    .service(
+        web::resource("/register")
+            .route(web::get().to(register::show))
+            .route(web::post().to(register::submit)),
     )
-    .route(
-        "/interaction/{id}/cancel",
-        web::post().to(interaction::cancel),
+    .service(web::resource("/verify-email").route(web::get().to(register::verify)))
+    .service(
+        web::resource("/logout")
+            .route(web::get().to(logout::show))
+            .route(web::post().to(logout::submit)),
     )
-    .route("/register", web::get().to(register::show))
-    .route("/register", web::post().to(register::submit))
-    .route("/verify-email", web::get().to(register::verify))
-    .route("/logout", web::get().to(logout::show))
-    .route("/logout", web::post().to(logout::submit))
-    .route("/healthz", web::get().to(health::live))
-    .route("/readyz", web::get().to(health::ready))
-    .route("/static/kunci.css", web::get().to(stylesheet))
+    .service(web::resource("/healthz").route(web::get().to(health::live)))
+    .service(web::resource("/readyz").route(web::get().to(health::ready)))
+    .service(web::resource("/static/kunci.css").route(web::get().to(stylesheet)))
     .default_service(web::to(not_found));
 }
 

@@ -1,6 +1,7 @@
 //! The composition root: the one place that turns configuration into running parts and wires
 //! them together. `main` and the tests both start Kunci through here.
 
+use crate::backchannel::{HttpLogoutNotifier, RetryPolicy};
 use crate::clock::SystemClock;
 use crate::config::{Config, KeyStorage, SessionBackend};
 use crate::keys;
@@ -8,7 +9,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use kunci_authn::{Mailer, OutboxMailer, PasswordHasher, PasswordPolicy, SmtpMailer};
 use kunci_core::client::ClientRegistry;
-use kunci_core::ports::EphemeralStore;
+use kunci_core::ports::{EphemeralStore, RefreshTokenRepo};
 use kunci_core::{Clock, Provider, Settings};
 use kunci_session::{MemoryStore, RedisConfig, RedisStore};
 use kunci_store::{Database, PoolOptions, redact_url};
@@ -93,6 +94,10 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
         keys: Arc::new(keys),
         durable: Arc::new(database.clone()),
         ephemeral,
+        logout_notifier: Arc::new(
+            HttpLogoutNotifier::new(RetryPolicy::default())
+                .context("cannot build the back-channel logout HTTP client")?,
+        ),
     });
     let mailer: Arc<dyn Mailer> = if config.mail.smtp_url.is_empty() {
         Arc::new(
@@ -137,7 +142,8 @@ pub fn http_server(kunci: &Kunci, listener: TcpListener) -> anyhow::Result<actix
     Ok(server.run())
 }
 
-/// Background upkeep: purge expired in-memory sessions every minute.
+/// Background upkeep: purge expired in-memory sessions every minute, and expired refresh
+/// tokens every hour.
 pub fn spawn_housekeeping(kunci: &Kunci) {
     if let Some(m) = kunci.memory_sessions.clone() {
         tokio::spawn(async move {
@@ -148,6 +154,21 @@ pub fn spawn_housekeeping(kunci: &Kunci) {
             }
         });
     }
+    // Retention: refresh tokens that can no longer be used leave the database. Every node
+    // may run this; the DELETE is idempotent.
+    let database = kunci.database.clone();
+    let clock = kunci.state.clock.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match database.purge_expired_refresh_tokens(clock.now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired refresh tokens purged"),
+                Err(e) => tracing::warn!(error = %e, "purging expired refresh tokens failed"),
+            }
+        }
+    });
 }
 
 /// The data directory holds password hashes and private keys: owner-only access.

@@ -4,6 +4,7 @@
 //! It is a library so the tests start Kunci exactly the way `main` does.
 
 pub mod app;
+pub mod backchannel;
 pub mod cli;
 pub mod clock;
 pub mod config;

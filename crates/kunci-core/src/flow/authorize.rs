@@ -160,7 +160,8 @@ impl Provider {
             nonce: req.nonce.clone(),
             code_challenge: req.code_challenge.clone(),
             account_id: session.account_id.clone(),
-            session_id: session.id.clone(),
+            // Tokens carry this as `sid`: the public form, never the cookie's value.
+            session_id: session.public_sid(),
             auth_time: session.auth_time,
             amr: session.amr.clone(),
             issued_at: now,
@@ -227,7 +228,10 @@ impl Provider {
     }
 }
 
+/// OIDC Core §3.1.2.1: re-authenticate when more than `max_age` seconds have passed since
+/// `auth_time`. `max_age=0` means always (it is `prompt=login`, OpenID Connect issue #993), even
+/// within the second of the last sign-in.
 fn exceeds_max_age(req: &AuthorizationRequest, auth_time: UnixTime, now: UnixTime) -> bool {
     req.max_age
-        .is_some_and(|max| now.saturating_sub(auth_time) > max as i64)
+        .is_some_and(|max| max == 0 || now.saturating_sub(auth_time) > max as i64)
 }

@@ -3,17 +3,25 @@
 //! Handlers in `kunci-web` parse HTTP, call one method here with `now`, and map the outcome.
 //! Nothing in here knows about HTTP, SQL or Redis.
 
+mod access_token;
 mod authorize;
 mod interaction;
+mod introspect;
+mod logout;
+mod revoke;
 mod token;
 mod userinfo;
 
 pub use authorize::AuthorizeOutcome;
 pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOutcome};
+pub use introspect::IntrospectionRequest;
+pub use logout::LoggedOut;
+pub use revoke::RevocationRequest;
 pub use token::{TokenRequest, TokenResponse};
 
 use crate::client::ClientRegistry;
 use crate::jose::{Alg, KeySet};
+use crate::logout::LogoutNotifier;
 use crate::ports::{DurableStore, EphemeralStore};
 use crate::records::Records;
 use std::sync::Arc;
@@ -61,6 +69,8 @@ pub struct Provider {
     pub keys: Arc<KeySet>,
     pub durable: Arc<dyn DurableStore>,
     pub ephemeral: Arc<dyn EphemeralStore>,
+    /// Delivers back-channel logout tokens (I/O, off the request path).
+    pub logout_notifier: Arc<dyn LogoutNotifier>,
 }
 
 impl Provider {

@@ -166,7 +166,6 @@ async fn chromium_signs_in_through_the_pages_in_english_and_indonesian() {
         "one result per locale:\n{stdout}"
     );
 
-    let mut codes = Vec::new();
     for (locale, run) in LOCALES.into_iter().zip(&runs) {
         assert_eq!(run.locale, locale);
         assert!(
@@ -211,16 +210,17 @@ async fn chromium_signs_in_through_the_pages_in_english_and_indonesian() {
             run.redirect.starts_with(WEB.redirect_uri),
             "{locale}: landed on {redirect}"
         );
-        codes.push((authz, code_from(&server, authz, &redirect)));
+        let code = code_from(&server, authz, &redirect);
+        // The code is real: the token endpoint takes it with that request's PKCE verifier.
+        let (status, body) = exchange(&server, authz, &code).await;
+        assert_eq!(status, 200, "{locale}: token response {body}");
+        assert!(
+            body["id_token"].is_string(),
+            "{locale}: token response {body}"
+        );
 
         for page in ["login", "consent"] {
             assert_screenshot(&shots.join(format!("{page}-{locale}.png")));
         }
     }
-
-    // The code is real: the token endpoint takes it (with that request's PKCE verifier).
-    let (authz, code) = &codes[0];
-    let (status, body) = exchange(&server, authz, code).await;
-    assert_eq!(status, 200, "token response: {body}");
-    assert!(body["id_token"].is_string(), "token response: {body}");
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests: a real Kunci over real HTTP, driven by an independent relying party
 //! (the `openidconnect` crate) and a cookie-holding client that walks the hosted pages.
 
+mod grants;
 mod jwt;
 mod support;
 
@@ -8,10 +9,22 @@ mod browser_pages;
 mod deploy_artifacts;
 
 mod authorize_errors;
+mod authorize_success;
+mod client_credentials;
+mod discovery;
 mod faults;
+mod hostile_input;
+mod introspection;
+mod logout;
+mod pages;
+mod prompts;
+mod refresh;
+mod registration;
+mod revocation;
 mod rp_flow;
 mod shared_keys;
 mod sso;
 mod token_errors;
 mod token_response;
+mod two_nodes;
 mod userinfo;

@@ -1,20 +1,23 @@
-//! Single sign-on and the prompts that bend it (OIDC Core §3.1.2.1, §3.1.2.3): a second request
-//! in the same browser skips the password, `prompt`/`max_age` force or forbid interaction,
-//! consent is remembered only when asked, and logout ends it all.
+//! Single sign-on (OIDC Core §3.1.2.3): a second request in the same browser skips the password,
+//! consent is remembered only when asked, an interaction belongs to the browser that started
+//! it, and logout ends it all. `prompt` and `max_age` are in `prompts`.
 
 use crate::jwt::Jwt;
 use crate::support::{
     Authz, PASSWORD, assert_error_page, assert_redirect_error, code_from, exchange, finish_consent,
     server_with_user, sign_in,
 };
-use kunci_core::{ErrorCode, ManualClock};
+use kunci_core::ErrorCode;
 use kunci_testkit::browser::{Landing, csrf, form_action};
 use kunci_testkit::server::{FIRST, WEB};
 use kunci_testkit::{Browser, TestServer};
-use std::sync::Arc;
 
 /// Opens `authz` and expects the sign-in form; returns the page.
-async fn expect_login_page(server: &TestServer, browser: &Browser, authz: &Authz) -> String {
+pub(crate) async fn expect_login_page(
+    server: &TestServer,
+    browser: &Browser,
+    authz: &Authz,
+) -> String {
     let (status, url, body) = browser.open(&authz.url(server)).await.page();
     assert_eq!(status, 200, "{body}");
     assert!(url.contains("/interaction/"), "{url}");
@@ -23,13 +26,13 @@ async fn expect_login_page(server: &TestServer, browser: &Browser, authz: &Authz
 }
 
 /// Opens `authz` and expects to be sent straight back to the client with a code.
-async fn expect_code(server: &TestServer, browser: &Browser, authz: &Authz) -> String {
+pub(crate) async fn expect_code(server: &TestServer, browser: &Browser, authz: &Authz) -> String {
     let redirect = browser.open(&authz.url(server)).await.left();
     code_from(server, authz, &redirect)
 }
 
 /// Signs `browser` in once, through the first-party client (no consent involved).
-async fn signed_in_browser(server: &TestServer, email: &str) -> Browser {
+pub(crate) async fn signed_in_browser(server: &TestServer, email: &str) -> Browser {
     let browser = Browser::new(&server.issuer);
     let authz = Authz::new(&FIRST);
     let redirect = sign_in(server, &browser, &authz, email).await;
@@ -37,7 +40,7 @@ async fn signed_in_browser(server: &TestServer, email: &str) -> Browser {
     browser
 }
 
-async fn auth_time_of(server: &TestServer, authz: &Authz, code: &str) -> i64 {
+pub(crate) async fn auth_time_of(server: &TestServer, authz: &Authz, code: &str) -> i64 {
     let (status, tokens) = exchange(server, authz, code).await;
     assert_eq!(status, 200, "{tokens}");
     Jwt::decode(tokens["id_token"].as_str().unwrap()).claims["auth_time"]
@@ -89,105 +92,6 @@ async fn a_different_browser_does_not_share_the_session() {
     expect_login_page(&server, &other, &Authz::new(&FIRST)).await;
 }
 
-// --- prompt and max_age --------------------------------------------------------------------
-
-#[tokio::test]
-async fn prompt_none_without_a_session_is_login_required() {
-    let server = TestServer::start().await;
-    let browser = Browser::new(&server.issuer);
-    let authz = Authz::new(&WEB).set("prompt", "none");
-    let redirect = browser.open(&authz.url(&server)).await.left();
-    assert_redirect_error(&server, &authz, &redirect, ErrorCode::LoginRequired);
-}
-
-#[tokio::test]
-async fn prompt_none_with_a_session_but_no_consent_is_consent_required() {
-    let (server, email) = server_with_user().await;
-    let browser = signed_in_browser(&server, &email).await;
-    let authz = Authz::new(&WEB).set("prompt", "none");
-    let redirect = browser.open(&authz.url(&server)).await.left();
-    assert_redirect_error(&server, &authz, &redirect, ErrorCode::ConsentRequired);
-}
-
-#[tokio::test]
-async fn prompt_none_with_a_session_and_remembered_consent_gets_a_code() {
-    let (server, email) = server_with_user().await;
-    let browser = Browser::new(&server.issuer);
-    let first = Authz::new(&WEB);
-    sign_in(&server, &browser, &first, &email).await;
-    expect_code(&server, &browser, &Authz::new(&WEB).set("prompt", "none")).await;
-}
-
-#[tokio::test]
-async fn prompt_login_shows_the_login_page_even_with_a_session() {
-    let (server, email) = server_with_user().await;
-    let browser = signed_in_browser(&server, &email).await;
-    let authz = Authz::new(&FIRST).set("prompt", "login");
-    let page = expect_login_page(&server, &browser, &authz).await;
-    let redirect = browser.sign_in(&page, &email, PASSWORD).await.left();
-    code_from(&server, &authz, &redirect);
-}
-
-#[tokio::test]
-async fn prompt_consent_asks_again_even_when_consent_is_remembered() {
-    let (server, email) = server_with_user().await;
-    let browser = Browser::new(&server.issuer);
-    sign_in(&server, &browser, &Authz::new(&WEB), &email).await;
-    let authz = Authz::new(&WEB).set("prompt", "consent");
-    let (_, _, body) = browser.open(&authz.url(&server)).await.page();
-    assert!(body.contains("consent-form"), "{body}");
-}
-
-#[tokio::test]
-async fn max_age_exceeded_requires_signing_in_again_and_moves_auth_time() {
-    let t0 = 1_700_000_000;
-    let clock = Arc::new(ManualClock::new(t0));
-    let server = TestServer::start_with_clock(clock.clone()).await;
-    let email = "ayu@example.com";
-    server.add_user(email, "Ayu", PASSWORD, true).await;
-    let browser = Browser::new(&server.issuer);
-    let authz = Authz::new(&FIRST);
-    let redirect = sign_in(&server, &browser, &authz, email).await;
-    let code = code_from(&server, &authz, &redirect);
-    assert_eq!(auth_time_of(&server, &authz, &code).await, t0);
-
-    clock.advance(100);
-    let recent_enough = Authz::new(&FIRST).set("max_age", "500");
-    let code = expect_code(&server, &browser, &recent_enough).await;
-    assert_eq!(
-        auth_time_of(&server, &recent_enough, &code).await,
-        t0,
-        "no re-authentication, auth_time stays"
-    );
-
-    let too_old = Authz::new(&FIRST).set("max_age", "50");
-    let page = expect_login_page(&server, &browser, &too_old).await;
-    let redirect = browser.sign_in(&page, email, PASSWORD).await.left();
-    let code = code_from(&server, &too_old, &redirect);
-    assert_eq!(
-        auth_time_of(&server, &too_old, &code).await,
-        t0 + 100,
-        "auth_time is the re-authentication"
-    );
-}
-
-#[tokio::test]
-async fn prompt_login_moves_auth_time() {
-    let t0 = 1_700_000_000;
-    let clock = Arc::new(ManualClock::new(t0));
-    let server = TestServer::start_with_clock(clock.clone()).await;
-    let email = "ayu@example.com";
-    server.add_user(email, "Ayu", PASSWORD, true).await;
-    let browser = Browser::new(&server.issuer);
-    sign_in(&server, &browser, &Authz::new(&FIRST), email).await;
-    clock.advance(30);
-    let authz = Authz::new(&FIRST).set("prompt", "login");
-    let page = expect_login_page(&server, &browser, &authz).await;
-    let redirect = browser.sign_in(&page, email, PASSWORD).await.left();
-    let code = code_from(&server, &authz, &redirect);
-    assert_eq!(auth_time_of(&server, &authz, &code).await, t0 + 30);
-}
-
 // --- Consent and cancel ----------------------------------------------------------------------
 
 #[tokio::test]
@@ -202,6 +106,35 @@ async fn consent_denied_is_access_denied() {
     // A denial is not remembered: the next request asks again.
     let (_, _, again) = browser.open(&Authz::new(&WEB).url(&server)).await.page();
     assert!(again.contains("consent-form"), "{again}");
+}
+
+#[tokio::test]
+async fn consent_and_cancel_without_csrf_are_forbidden_and_change_nothing() {
+    let (server, email) = server_with_user().await;
+    let browser = Browser::new(&server.issuer);
+    let authz = Authz::new(&WEB);
+    let page = expect_login_page(&server, &browser, &authz).await;
+    let (_, consent_url, consent) = browser.sign_in(&page, &email, PASSWORD).await.page();
+    let action = form_action(&consent, "consent-form");
+    for csrf_field in [vec![], vec![("csrf", "forged")]] {
+        let mut fields = vec![("decision", "allow"), ("remember", "1")];
+        fields.extend(csrf_field.iter().copied());
+        let (status, _, _) = browser.submit(&action, &fields).await.page();
+        assert_eq!(status, 403);
+        let cancel = format!("{consent_url}/cancel");
+        let (status, _, _) = browser.submit(&cancel, &csrf_field).await.page();
+        assert_eq!(status, 403);
+    }
+    // Still waiting for an answer, and nothing was remembered.
+    let (_, _, again) = browser.open(&consent_url).await.page();
+    assert!(again.contains("consent-form"), "{again}");
+    let redirect = browser.consent(&again, true, false).await.left();
+    code_from(&server, &authz, &redirect);
+    let (_, _, next) = browser.open(&Authz::new(&WEB).url(&server)).await.page();
+    assert!(
+        next.contains("consent-form"),
+        "the forged remember=1 was not saved"
+    );
 }
 
 #[tokio::test]
@@ -387,6 +320,44 @@ async fn logout_with_csrf_ends_the_session() {
         None,
         "the cookie is removed"
     );
+    let authz = Authz::new(&FIRST).set("prompt", "none");
+    let redirect = copy.open(&authz.url(&server)).await.left();
+    assert_redirect_error(&server, &authz, &redirect, ErrorCode::LoginRequired);
+}
+
+#[tokio::test]
+async fn signing_in_as_someone_else_replaces_the_session() {
+    let (server, email) = server_with_user().await;
+    server
+        .add_user("budi@example.com", "Budi", PASSWORD, true)
+        .await;
+    let browser = signed_in_browser(&server, &email).await;
+    let old_session = browser.cookie("kunci_session").unwrap();
+    let (_, tokens_a) = {
+        let authz = Authz::new(&FIRST);
+        let code = expect_code(&server, &browser, &authz).await;
+        exchange(&server, &authz, &code).await
+    };
+
+    let authz = Authz::new(&FIRST).set("prompt", "login");
+    let page = expect_login_page(&server, &browser, &authz).await;
+    let redirect = browser
+        .sign_in(&page, "budi@example.com", PASSWORD)
+        .await
+        .left();
+    let code = code_from(&server, &authz, &redirect);
+    let (_, tokens_b) = exchange(&server, &authz, &code).await;
+    let sub =
+        |t: &serde_json::Value| Jwt::decode(t["id_token"].as_str().unwrap()).claims["sub"].clone();
+    assert_ne!(sub(&tokens_a), sub(&tokens_b), "now signed in as Budi");
+
+    let new_session = browser.cookie("kunci_session").unwrap();
+    assert_ne!(
+        old_session, new_session,
+        "a new session id on every sign-in"
+    );
+    let copy = Browser::new(&server.issuer);
+    copy.set_cookie(&format!("kunci_session={old_session}; Path=/"));
     let authz = Authz::new(&FIRST).set("prompt", "none");
     let redirect = copy.open(&authz.url(&server)).await.left();
     assert_redirect_error(&server, &authz, &redirect, ErrorCode::LoginRequired);

@@ -234,13 +234,6 @@ impl Reply {
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect()
     }
-    /// The value a `Set-Cookie` gives cookie `name`, if any.
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        self.set_cookies().iter().find_map(|c| {
-            let (k, rest) = c.split_once('=')?;
-            (k == name).then(|| rest.split(';').next().unwrap_or("").to_owned())
-        })
-    }
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
@@ -284,9 +277,9 @@ pub fn assert_error_page(reply: &Reply, status: u16, code: Option<ErrorCode>) {
 
 /// Text as askama renders it into HTML.
 pub fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
         .replace('"', "&#34;")
         .replace('\'', "&#39;")
 }

@@ -453,3 +453,16 @@ async fn token_errors_are_not_cached_and_readable_cross_origin() {
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(headers["access-control-allow-origin"], "*");
 }
+
+#[tokio::test]
+async fn of_two_simultaneous_exchanges_of_one_code_exactly_one_succeeds() {
+    let (server, email) = server_with_user().await;
+    let (authz, code) = fresh_code(&server, &WEB, &email).await;
+    let (a, b) = tokio::join!(
+        exchange(&server, &authz, &code),
+        exchange(&server, &authz, &code)
+    );
+    let mut statuses = [a.0.as_u16(), b.0.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 400], "{} / {}", a.1, b.1);
+}

@@ -38,6 +38,11 @@ async fn request_without_a_token_gets_a_bearer_challenge_without_error_code() {
         !challenge.contains("error="),
         "RFC 6750 §3.1: no error code when no credentials were sent: {challenge:?}"
     );
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some("*"),
+        "an SPA can read the challenge"
+    );
 }
 
 #[tokio::test]
@@ -49,7 +54,9 @@ async fn garbage_token_is_invalid_token() {
         "eyJhbGciOiJFUzI1NiJ9.e30.AAAA",
         "a.b.c.d.e",
     ] {
-        assert_invalid_token(&userinfo(&server, garbage).await);
+        let reply = userinfo(&server, garbage).await;
+        assert_invalid_token(&reply);
+        assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
     }
 }
 

@@ -2,7 +2,9 @@
 //! and maps the result.
 
 pub mod authorize;
+pub mod introspect;
 pub mod metadata;
+pub mod revoke;
 pub mod token;
 pub mod userinfo;
 

@@ -1,5 +1,6 @@
 //! `/token` (RFC 6749 §3.2): parse the form and the client's credentials, call the core,
-//! answer JSON with `Cache-Control: no-store`.
+//! answer JSON with `Cache-Control: no-store`. The form and credential parsing here is shared
+//! with `/introspect` and `/revoke`, which authenticate clients the same way.
 
 use crate::error::JsonError;
 use crate::headers::CORS_ALLOW_ORIGIN;
@@ -20,6 +21,37 @@ pub async fn post(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, JsonError> {
+    let ClientForm {
+        credentials,
+        mut form,
+    } = client_form(&req, &body)?;
+    let request = TokenRequest {
+        credentials,
+        grant_type: form.remove("grant_type"),
+        code: form.remove("code"),
+        redirect_uri: form.remove("redirect_uri"),
+        code_verifier: form.remove("code_verifier"),
+        refresh_token: form.remove("refresh_token"),
+        scope: form.remove("scope"),
+        resource: form.remove("resource"),
+    };
+    let response = state.provider.token(request, state.now()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .insert_header(CORS_ALLOW_ORIGIN)
+        .json(response))
+}
+
+/// A form POST from a client: its parameters (each at most once) and its credentials.
+/// Shared by `/token`, `/introspect` and `/revoke`.
+pub(crate) struct ClientForm {
+    pub credentials: Option<PresentedCredentials>,
+    pub form: HashMap<String, String>,
+}
+
+/// Parses an `application/x-www-form-urlencoded` body and the client authentication.
+pub(crate) fn client_form(req: &HttpRequest, body: &[u8]) -> Result<ClientForm, JsonError> {
     let is_form = req
         .headers()
         .get(CONTENT_TYPE)
@@ -38,28 +70,23 @@ pub async fn post(
         .into());
     }
     let mut form: HashMap<String, String> = HashMap::new();
-    for (k, v) in form_pairs(&body)? {
+    for (k, v) in form_pairs(body)? {
         if form.insert(k.clone(), v).is_some() {
+            // RFC 8707 allows several resources; Kunci takes one (and says so precisely).
+            if k == "resource" {
+                return Err(OAuthError::invalid_target(
+                    "only one resource per request is supported",
+                )
+                .into());
+            }
             return Err(OAuthError::invalid_request(format!(
                 "parameter {k} was given more than once"
             ))
             .into());
         }
     }
-    let credentials = credentials(&req, &mut form)?;
-    let request = TokenRequest {
-        credentials,
-        grant_type: form.remove("grant_type"),
-        code: form.remove("code"),
-        redirect_uri: form.remove("redirect_uri"),
-        code_verifier: form.remove("code_verifier"),
-    };
-    let response = state.provider.token(request, state.now()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((PRAGMA, "no-cache"))
-        .insert_header(CORS_ALLOW_ORIGIN)
-        .json(response))
+    let credentials = credentials(req, &mut form)?;
+    Ok(ClientForm { credentials, form })
 }
 
 /// RFC 6749 §2.3: exactly one authentication method per request.

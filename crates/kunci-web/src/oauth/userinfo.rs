@@ -27,6 +27,7 @@ pub async fn handle(
         // RFC 6750 §3.1: a request without authentication gets no error code.
         return Ok(HttpResponse::Unauthorized()
             .insert_header((WWW_AUTHENTICATE, r#"Bearer realm="kunci""#))
+            .insert_header(CORS_ALLOW_ORIGIN)
             .finish());
     };
     let claims = state

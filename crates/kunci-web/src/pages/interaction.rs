@@ -199,9 +199,13 @@ pub async fn login(
         Err(resp) => return resp,
     };
     let t = loc.strings(&state);
-    let (csrf, _) = csrf::token_for(&req, state.secure_cookies);
-    let retry =
-        |msg: &str, status| login_page(&state, loc, &view, &id, &csrf, &f.email, Some(msg), status);
+    // The form shown again must work: if the CSRF cookie was lost (e.g. the browser restarted
+    // mid-sign-in), the fresh token in the form is set as the cookie too.
+    let (csrf, cookie) = csrf::token_for(&req, state.secure_cookies);
+    let retry = |msg: &str, status| {
+        let page = login_page(&state, loc, &view, &id, &csrf, &f.email, Some(msg), status);
+        with_cookie(page, cookie.clone())
+    };
     if !csrf::verify(&req, state.secure_cookies, f.csrf.as_deref()) {
         return retry(&t.err_csrf, StatusCode::FORBIDDEN);
     }
@@ -256,6 +260,27 @@ pub async fn login(
     }
 }
 
+/// Loads the interaction for a form post and checks the form's CSRF token.
+async fn load_checked(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+    csrf_token: Option<&str>,
+) -> Result<InteractionView, HttpResponse> {
+    let (view, loc) = load(req, state, id).await?;
+    if !csrf::verify(req, state.secure_cookies, csrf_token) {
+        let t = loc.strings(state);
+        return Err(super::error_page(
+            state,
+            loc,
+            StatusCode::FORBIDDEN,
+            &t.err_csrf,
+            None,
+        ));
+    }
+    Ok(view)
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ConsentForm {
@@ -273,19 +298,10 @@ pub async fn consent(
 ) -> HttpResponse {
     let id = path.into_inner();
     let f: ConsentForm = form(&body);
-    let (view, loc) = match load(&req, &state, &id).await {
+    let view = match load_checked(&req, &state, &id, f.csrf.as_deref()).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    if !csrf::verify(&req, state.secure_cookies, f.csrf.as_deref()) {
-        return super::error_page(
-            &state,
-            loc,
-            StatusCode::FORBIDDEN,
-            &loc.strings(&state).err_csrf,
-            None,
-        );
-    }
     let decision = ConsentDecision {
         approve: f.decision == "allow",
         remember: f.remember.as_deref() == Some("1"),
@@ -311,19 +327,10 @@ pub async fn cancel(
 ) -> HttpResponse {
     let id = path.into_inner();
     let f: CsrfForm = form(&body);
-    let (view, loc) = match load(&req, &state, &id).await {
+    let view = match load_checked(&req, &state, &id, f.csrf.as_deref()).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    if !csrf::verify(&req, state.secure_cookies, f.csrf.as_deref()) {
-        return super::error_page(
-            &state,
-            loc,
-            StatusCode::FORBIDDEN,
-            &loc.strings(&state).err_csrf,
-            None,
-        );
-    }
     match state.provider.cancel(view).await {
         Ok(outcome) => after_step(&state, outcome),
         Err(e) => interaction_error(&req, &state, &id, e),

@@ -104,18 +104,17 @@ pub async fn submit(
     let loc = Locale::of(&req, &[]);
     let t = loc.strings(&state);
     let f: RegisterForm = form(&body);
-    let (token, _) = csrf::token_for(&req, state.secure_cookies);
-    let retry = |msg: &str| page(&state, loc, &q, &token, &f, Some(msg), StatusCode::OK);
+    // A form shown again carries a token that works, even if the CSRF cookie was lost.
+    let (token, cookie) = csrf::token_for(&req, state.secure_cookies);
+    let again = |msg: &str, status| {
+        with_cookie(
+            page(&state, loc, &q, &token, &f, Some(msg), status),
+            cookie.clone(),
+        )
+    };
+    let retry = |msg: &str| again(msg, StatusCode::OK);
     if !csrf::verify(&req, state.secure_cookies, f.csrf.as_deref()) {
-        return page(
-            &state,
-            loc,
-            &q,
-            &token,
-            &f,
-            Some(&t.err_csrf),
-            StatusCode::FORBIDDEN,
-        );
+        return again(&t.err_csrf, StatusCode::FORBIDDEN);
     }
     let Some(name) = normalize_name(&f.name) else {
         return retry(&t.err_invalid_name);

@@ -78,6 +78,22 @@ pub struct LogoutPage<'a> {
     pub csrf: &'a str,
     /// `None` when nobody is signed in; the page then says so instead of asking.
     pub account_name: Option<&'a str>,
+    /// The relying party that asked for the logout (RP-Initiated Logout), if one did.
+    pub client_name: Option<&'a str>,
+    /// The relying party's parameters, carried through the form and checked again on submit.
+    pub hidden: Vec<(&'static str, &'a str)>,
+}
+
+/// A front-channel logout iframe (Front-Channel Logout 1.0 §3).
+pub struct LogoutFrame<'a> {
+    pub url: &'a str,
+    pub client_name: &'a str,
+}
+
+/// Where the logged-out page leads next: the relying party's post-logout redirect URI.
+pub struct ContinueLink<'a> {
+    pub url: &'a str,
+    pub client_name: &'a str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -85,6 +101,9 @@ pub struct LogoutPage<'a> {
 pub struct LoggedOutPage<'a> {
     pub t: &'a Strings,
     pub lang: &'a str,
+    pub frames: Vec<LogoutFrame<'a>>,
+    /// Followed by a `<meta http-equiv="refresh">` once the frames had time to load.
+    pub continue_to: Option<ContinueLink<'a>>,
 }
 
 #[derive(Template, WebTemplate)]

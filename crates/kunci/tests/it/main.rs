@@ -7,4 +7,5 @@ mod check_config;
 mod client_secret;
 mod migrate;
 mod serve;
+mod token_settings;
 mod users;

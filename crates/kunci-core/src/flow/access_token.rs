@@ -1,0 +1,64 @@
+//! Reading the access tokens Kunci issued, in either form: a JWT it signed (RFC 9068 §4), or an
+//! opaque reference to claims kept in the ephemeral store. Userinfo, introspection and
+//! revocation all read tokens through here, so both forms follow the same rules.
+
+use super::Provider;
+use crate::claims::AccessTokenClaims;
+use crate::clock::UnixTime;
+use crate::error::{OAuthError, PortError};
+use serde_json::Value;
+
+/// Opaque tokens are base64url, which has no dots; a compact JWS always has two.
+pub(super) fn looks_like_jwt(token: &str) -> bool {
+    token.contains('.')
+}
+
+impl Provider {
+    /// The claims of an access token that still works: ours, unexpired, and its grant not
+    /// revoked. Every failure is the same `invalid_token` (RFC 6750 §3.1).
+    pub async fn active_access_token(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<AccessTokenClaims, OAuthError> {
+        let claims = self
+            .read_access_token(token, now)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
+        if self.records().is_grant_revoked(&claims.gid).await? {
+            return Err(OAuthError::invalid_token(
+                "the access token has been revoked",
+            ));
+        }
+        Ok(claims)
+    }
+
+    /// The claims of one of our unexpired access tokens, revoked or not; `None` for anything
+    /// else.
+    pub(super) async fn read_access_token(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<Option<AccessTokenClaims>, PortError> {
+        if looks_like_jwt(token) {
+            return Ok(self.verify_jwt_access_token(token, now));
+        }
+        // The store expires the record with the token; `exp` makes expiry exact anyway.
+        Ok(self
+            .records()
+            .access_token(token)
+            .await?
+            .filter(|c| c.exp > now))
+    }
+
+    /// RFC 9068 §4: signed by one of our keys, `typ` at+jwt, our issuer, not expired. Which
+    /// audience is acceptable is the caller's decision.
+    pub fn verify_jwt_access_token(&self, token: &str, now: UnixTime) -> Option<AccessTokenClaims> {
+        let (header, claims) = self.keys.verify(token).ok()?;
+        let claims: AccessTokenClaims = serde_json::from_value(claims).ok()?;
+        let ok = header.get("typ").and_then(Value::as_str) == Some("at+jwt")
+            && claims.iss == self.settings.issuer
+            && claims.exp > now;
+        ok.then_some(claims)
+    }
+}

@@ -1,0 +1,124 @@
+//! Minting what the token endpoint returns: access tokens in the client's format (a JWT per
+//! RFC 9068, or an opaque reference whose claims live in the ephemeral store), ID tokens
+//! (OIDC Core §2, §3.1.3.6, §12.2) and fresh refresh token values (RFC 9700 §4.14.2).
+
+use super::TokenResponse;
+use crate::claims::{AccessTokenClaims, IdTokenClaims, at_hash};
+use crate::client::{AccessTokenFormat, Client, RefreshPolicy};
+use crate::clock::UnixTime;
+use crate::error::{OAuthError, PortError};
+use crate::flow::Provider;
+use crate::scope;
+use crate::secret::{random_token, token_key};
+
+/// Who a user's tokens are about and how the user signed in: taken from the authorization
+/// code at first, and from the refresh token on every refresh.
+pub(super) struct UserGrant<'a> {
+    pub client: &'a Client,
+    pub grant_id: &'a str,
+    pub account_id: &'a str,
+    pub session_id: &'a str,
+    pub auth_time: UnixTime,
+    pub amr: &'a [String],
+    /// The scopes of the tokens being issued now.
+    pub scopes: &'a [String],
+    /// Only in the first ID token: a refreshed one SHOULD NOT carry it (OIDC Core §12.2).
+    pub nonce: Option<&'a str>,
+}
+
+impl Provider {
+    /// An access token and, with the `openid` scope, an ID token for a user grant.
+    pub(super) async fn issue_user_tokens(
+        &self,
+        g: &UserGrant<'_>,
+        refresh_token: Option<String>,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let issuer = &self.settings.issuer;
+        let claims = AccessTokenClaims {
+            iss: issuer.clone(),
+            sub: g.account_id.to_owned(),
+            aud: issuer.clone(),
+            exp: now + self.settings.access_token_ttl as i64,
+            iat: now,
+            jti: random_token(),
+            client_id: g.client.id.clone(),
+            scope: scope::join(g.scopes),
+            auth_time: Some(g.auth_time),
+            sid: Some(g.session_id.to_owned()),
+            gid: g.grant_id.to_owned(),
+        };
+        let access_token = self.issue_access_token(g.client, &claims).await?;
+        let id_token = g
+            .scopes
+            .iter()
+            .any(|s| s == "openid")
+            .then(|| self.id_token(g, &access_token, now));
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.settings.access_token_ttl,
+            refresh_token,
+            id_token,
+            scope: claims.scope,
+        })
+    }
+
+    /// Turns claims into an access token of the client's format.
+    pub(super) async fn issue_access_token(
+        &self,
+        client: &Client,
+        claims: &AccessTokenClaims,
+    ) -> Result<String, PortError> {
+        match client.access_token_format {
+            AccessTokenFormat::Jwt => {
+                let key = self
+                    .keys
+                    .signing_key(self.settings.access_token_alg)
+                    .or_else(|| self.keys.signing_key(client.id_token_alg))
+                    .expect("the composition root loads a key for every configured algorithm");
+                Ok(key.sign("at+jwt", claims))
+            }
+            AccessTokenFormat::Opaque => {
+                let token = random_token();
+                let ttl = (claims.exp - claims.iat).max(1) as u64;
+                self.records().put_access_token(&token, claims, ttl).await?;
+                Ok(token)
+            }
+        }
+    }
+
+    /// OIDC Core §2 and §3.1.3.6 (`at_hash`); on refresh, §12.2: same `sub` and `aud`, the
+    /// original `auth_time`, a new `iat`.
+    fn id_token(&self, g: &UserGrant<'_>, access_token: &str, now: UnixTime) -> String {
+        let claims = IdTokenClaims {
+            iss: &self.settings.issuer,
+            sub: g.account_id,
+            aud: &g.client.id,
+            exp: now + self.settings.id_token_ttl as i64,
+            iat: now,
+            auth_time: g.auth_time,
+            nonce: g.nonce,
+            at_hash: at_hash(access_token),
+            amr: g.amr,
+            sid: g.session_id,
+        };
+        let key = self
+            .keys
+            .signing_key(g.client.id_token_alg)
+            .expect("config validation ensures the client's algorithm has a key");
+        key.sign("JWT", &claims)
+    }
+}
+
+/// A new refresh token: the value for the client (256 random bits) and the digest to store.
+pub(super) fn new_refresh_token() -> (String, String) {
+    let token = random_token();
+    let hash = token_key(&token);
+    (token, hash)
+}
+
+/// When a token issued `now` idles out: the idle lifetime, cut at the family's absolute end.
+pub(super) fn idle_end(policy: &RefreshPolicy, now: UnixTime, absolute_end: UnixTime) -> UnixTime {
+    (now + policy.idle_ttl as i64).min(absolute_end)
+}
