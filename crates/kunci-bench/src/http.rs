@@ -117,7 +117,9 @@ impl Conn {
     }
 
     /// Sends one request and reads the whole response. A reused connection that the server had
-    /// already closed is retried once on a fresh one (as every HTTP client does).
+    /// already closed (no byte of a response came back) is retried once on a fresh one. Servers
+    /// close idle keep-alive connections, e.g. between set-up and load; a server that closed one
+    /// after acting on a POST would see it twice, which the scenarios would report as an error.
     pub async fn send(
         &mut self,
         method: &str,

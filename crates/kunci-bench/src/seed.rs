@@ -192,5 +192,48 @@ pub async fn argon2_rate(seconds: f64) -> anyhow::Result<crate::report::Argon2Ba
         verifies_per_s: rate,
         ms_per_verify_per_core: threads as f64 * 1000.0 / rate.max(f64::MIN_POSITIVE),
         cpu_ms_per_verify: cpu_s * 1000.0 / (total.max(1) as f64),
+        reused_memory_cpu_ms: None,
     })
+}
+
+/// Argon2id with Kunci's parameters computed into memory blocks each thread allocates once and
+/// reuses, for comparison with [`argon2_rate`] (which, like Kunci, allocates 19 MiB per
+/// verification). The difference is what allocation, zeroing and page faults cost per login.
+pub fn argon2_reused_memory_cpu_ms(seconds: f64, threads: usize) -> anyhow::Result<f64> {
+    use argon2::{Algorithm, Argon2, Block, Params, Version};
+    let p = PasswordPolicy::default().hash;
+    let params = Params::new(p.memory_kib, p.iterations, p.parallelism, Some(32))
+        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let cpu0 = crate::procfs::cpu_ticks("self").unwrap_or(0);
+    let handles: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let params = params.clone();
+            std::thread::spawn(move || {
+                let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+                let mut blocks = vec![Block::default(); params.block_count()];
+                let mut out = [0u8; 32];
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    if a.hash_password_into_with_memory(
+                        b"benchmark password",
+                        b"kunci-bench-salt",
+                        &mut out,
+                        &mut blocks,
+                    )
+                    .is_ok()
+                    {
+                        n += 1;
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    let cpu_s = crate::procfs::cpu_ticks("self")
+        .unwrap_or(0)
+        .saturating_sub(cpu0) as f64
+        / crate::procfs::ticks_per_second() as f64;
+    Ok(cpu_s * 1000.0 / total.max(1) as f64)
 }

@@ -60,6 +60,7 @@ fn jws(c: &mut Criterion) {
 fn helpers(c: &mut Criterion) {
     let token = secret::random_token();
     c.bench_function("secret/random_token", |b| b.iter(secret::random_token));
+    c.bench_function("secret/random_uuid", |b| b.iter(secret::random_uuid));
     c.bench_function("secret/token_key", |b| {
         b.iter(|| secret::token_key(black_box(&token)))
     });

@@ -5,6 +5,7 @@
 //! never redirected (RFC 6749 §4.1.2.1): that is [`AuthorizeError::Page`]. After that, errors go
 //! back to the client: [`AuthorizeError::Redirect`].
 
+use crate::claims_request::{ClaimsRequest, essential_acr_attainable};
 use crate::client::{Client, ClientRegistry, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::{pkce, scope};
@@ -39,6 +40,10 @@ impl AuthorizeParams {
         }
         out
     }
+    /// A parameter's value, if present and not empty.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.get(name)
+    }
     fn get(&self, name: &str) -> Option<&str> {
         self.params
             .get(name)
@@ -71,6 +76,9 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     pub ui_locales: Vec<String>,
     pub acr_values: Vec<String>,
+    /// The `claims` parameter (OIDC Core §5.5), limited to the claims Kunci has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<ClaimsRequest>,
 }
 
 impl AuthorizationRequest {
@@ -126,6 +134,7 @@ pub fn validate(
     let code_challenge = check_pkce(params, &client).map_err(back)?;
     let prompt = check_prompt(params).map_err(back)?;
     let max_age = check_max_age(params).map_err(back)?;
+    let claims = check_claims(params).map_err(back)?;
 
     let list = |name: &str| -> Vec<String> {
         params
@@ -152,6 +161,7 @@ pub fn validate(
             login_hint: params.get("login_hint").map(str::to_owned),
             ui_locales: list("ui_locales"),
             acr_values: list("acr_values"),
+            claims,
         },
     ))
 }
@@ -353,4 +363,21 @@ fn check_max_age(params: &AuthorizeParams) -> Result<Option<u64>, OAuthError> {
                 .map_err(|_| OAuthError::invalid_request("max_age must be a non-negative integer"))
         })
         .transpose()
+}
+
+/// OIDC Core §5.5: `claims` is a JSON object (invalid → `invalid_request`). An essential `acr`
+/// that no sign-in Kunci offers can reach fails at once (§5.5.1.1, OpenID Connect Core Unmet
+/// Authentication Requirements 1.0 §2).
+fn check_claims(params: &AuthorizeParams) -> Result<Option<ClaimsRequest>, OAuthError> {
+    let Some(raw) = params.get("claims") else {
+        return Ok(None);
+    };
+    let claims = ClaimsRequest::parse(raw).map_err(OAuthError::invalid_request)?;
+    if !essential_acr_attainable(&claims) {
+        return Err(OAuthError::new(
+            ErrorCode::UnmetAuthenticationRequirements,
+            "no sign-in method reaches the essential acr requested",
+        ));
+    }
+    Ok(Some(claims))
 }

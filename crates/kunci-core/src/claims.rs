@@ -1,6 +1,7 @@
 //! The claims inside tokens (OIDC Core §2, RFC 9068) and the user's claims released by scope
 //! (OIDC Core §5.1, §5.4).
 
+use crate::jose::Alg;
 use crate::ports::Account;
 use crate::secret::sha256;
 use base64::Engine;
@@ -22,7 +23,13 @@ pub struct IdTokenClaims<'a> {
     pub nonce: Option<&'a str>,
     pub at_hash: String,
     pub amr: &'a [String],
+    /// OIDC Core §2: the class the sign-in reached, from its `amr` (`claims_request::acr_for`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<&'a str>,
     pub sid: &'a str,
+    /// User claims named for the ID token by a `claims` request (OIDC Core §5.5).
+    #[serde(flatten)]
+    pub requested: Map<String, Value>,
 }
 
 /// Access token claims (RFC 9068 §2.2): the payload of a JWT access token, and the record an
@@ -46,6 +53,19 @@ pub struct AccessTokenClaims {
     pub sid: Option<String>,
     /// The grant the token belongs to: revoking the grant revokes the token.
     pub gid: String,
+    /// RFC 9068 §2.2.1: how the user signed in (absent for client tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// Claims a `claims` request named for the userinfo response (OIDC Core §5.5): names
+    /// only, released at `/userinfo` whatever the scopes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub userinfo_claims: Vec<String>,
+    /// For a pairwise `sub` (OIDC Core §8.1): the account id, sealed for Kunci alone
+    /// (`subject::PairwiseSalt::seal_uid`), so `/userinfo` can find the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }
 
 impl AccessTokenClaims {
@@ -62,6 +82,19 @@ impl AccessTokenClaims {
 /// 256-bit algorithms RS256 and ES256).
 pub fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&sha256(access_token.as_bytes())[..16])
+}
+
+/// OIDC Core §3.1.3.6 `at_hash` for an ID token signed with `alg`: the left half of the hash
+/// the algorithm uses. EdDSA names no hash of its own; for Ed25519 the accepted reading (and
+/// what relying-party libraries such as `openidconnect` check) is SHA-512, as Ed25519 uses it.
+pub fn at_hash_for(alg: Alg, access_token: &str) -> String {
+    match alg {
+        Alg::RS256 | Alg::PS256 | Alg::ES256 => at_hash(access_token),
+        Alg::EdDSA => {
+            let digest = ring::digest::digest(&ring::digest::SHA512, access_token.as_bytes());
+            URL_SAFE_NO_PAD.encode(&digest.as_ref()[..32])
+        }
+    }
 }
 
 /// The user's claims that `scopes` release, always including `sub`.
@@ -83,6 +116,44 @@ pub fn user_claims(account: &Account, scopes: &[String]) -> Map<String, Value> {
     m
 }
 
+/// How the user signed in, for `auth_time`, `acr` and `amr` requested at userinfo.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignIn<'a> {
+    pub auth_time: Option<i64>,
+    pub acr: Option<&'a str>,
+    pub amr: &'a [String],
+}
+
+/// Adds the claims a `claims` request (OIDC Core §5.5) names to `m`, when Kunci holds a value
+/// for them; names already present (and unknown names) are left alone.
+pub fn add_requested(
+    m: &mut Map<String, Value>,
+    account: &Account,
+    names: &[String],
+    sign_in: &SignIn<'_>,
+) {
+    for name in names {
+        if m.contains_key(name) {
+            continue;
+        }
+        let v = match name.as_str() {
+            "sub" => Some(Value::String(account.id.clone())),
+            "email" => Some(Value::String(account.email.clone())),
+            "email_verified" => Some(Value::Bool(account.email_verified)),
+            "name" => Some(Value::String(account.name.clone())),
+            "locale" => account.locale.clone().map(Value::String),
+            "updated_at" => Some(Value::from(account.updated_at)),
+            "auth_time" => sign_in.auth_time.map(Value::from),
+            "acr" => sign_in.acr.map(|a| Value::String(a.to_owned())),
+            "amr" if !sign_in.amr.is_empty() => Some(Value::from(sign_in.amr.to_vec())),
+            _ => None,
+        };
+        if let Some(v) = v {
+            m.insert(name.clone(), v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +165,17 @@ mod tests {
             at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
+    }
+
+    #[test]
+    fn at_hash_follows_the_id_token_algorithm() {
+        let token = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+        for alg in [Alg::RS256, Alg::PS256, Alg::ES256] {
+            assert_eq!(at_hash_for(alg, token), at_hash(token));
+        }
+        let eddsa = at_hash_for(Alg::EdDSA, token);
+        assert_eq!(eddsa.len(), 43, "half of 512 bits, base64url");
+        assert_ne!(eddsa[..22], at_hash(token));
     }
 
     #[test]
@@ -113,5 +195,18 @@ mod tests {
         let with_email = user_claims(&a, &["openid".into(), "email".into()]);
         assert_eq!(with_email["email"], "a@example.com");
         assert!(!with_email.contains_key("name"));
+        let mut asked = user_claims(&a, &["openid".into()]);
+        let amr = vec!["pwd".to_owned()];
+        let sign_in = SignIn {
+            auth_time: Some(3),
+            acr: Some("urn:kunci:acr:pwd"),
+            amr: &amr,
+        };
+        let names = ["name".into(), "locale".into(), "acr".into(), "amr".into()];
+        add_requested(&mut asked, &a, &names, &sign_in);
+        assert_eq!(asked["name"], "Ayu");
+        assert!(!asked.contains_key("locale"), "no value, no claim");
+        assert_eq!(asked["acr"], "urn:kunci:acr:pwd");
+        assert_eq!(asked["amr"][0], "pwd");
     }
 }

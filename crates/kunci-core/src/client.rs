@@ -1,6 +1,7 @@
 //! Registered clients (relying parties) and client authentication at the token endpoint
 //! (RFC 6749 §2.3, OIDC Core §9). Clients come from the operator's config file.
 
+use crate::client_assertion::AssertionKeys;
 use crate::error::OAuthError;
 use crate::jose::Alg;
 use crate::secret::{Secret, constant_time_eq, sha256};
@@ -15,6 +16,23 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// A public client (SPA, mobile app): no secret, PKCE mandatory.
     None,
+    /// RFC 7523 / OIDC Core §9: a JWT signed with HS256 under the client's secret.
+    ClientSecretJwt,
+    /// RFC 7523 / OIDC Core §9: a JWT signed with one of the client's registered keys.
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    /// The wire name (`token_endpoint_auth_method`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +129,12 @@ pub struct Client {
     pub backchannel_logout: Option<LogoutChannel>,
     /// Front-Channel Logout 1.0: what the logged-out page loads in an iframe.
     pub frontchannel_logout: Option<LogoutChannel>,
+    /// What `client_secret_jwt` / `private_key_jwt` assertions are verified with.
+    pub assertion_keys: Option<AssertionKeys>,
+    /// RFC 9126 §6: authorization requests only through `/par`.
+    pub require_par: bool,
+    /// OIDC Core §8: `public` or `pairwise` (with its sector) subject identifiers.
+    pub subject_type: crate::subject::SubjectType,
 }
 
 /// A client's logout endpoint (Back-Channel Logout §2.2, Front-Channel Logout §2).
@@ -132,6 +156,14 @@ impl Client {
     /// Whether this client may be given refresh tokens (with `offline_access`).
     pub fn gets_refresh_tokens(&self) -> bool {
         self.allows_grant(GrantType::RefreshToken)
+    }
+    /// Whether the client registered public keys (`jwks` or `jwks_uri`): needed for
+    /// `private_key_jwt` and for request objects (RFC 9101).
+    pub fn has_public_keys(&self) -> bool {
+        matches!(
+            self.assertion_keys,
+            Some(AssertionKeys::Jwks(_) | AssertionKeys::JwksUri(_))
+        )
     }
     /// Exact string match, as RFC 9700 §2.1 requires: no prefix, wildcard or normalisation.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
@@ -181,6 +213,12 @@ pub enum PresentedCredentials {
     },
     /// Only `client_id` in the form body: a public client.
     None { client_id: String },
+    /// `client_assertion` with the JWT bearer type (RFC 7523 §2.2). `client_id` is the form's
+    /// or, without one, the assertion's unverified `sub` (verified later).
+    Assertion {
+        client_id: String,
+        assertion: Secret<String>,
+    },
 }
 
 impl PresentedCredentials {
@@ -188,13 +226,15 @@ impl PresentedCredentials {
         match self {
             Self::Basic { client_id, .. }
             | Self::Post { client_id, .. }
-            | Self::None { client_id } => client_id,
+            | Self::None { client_id }
+            | Self::Assertion { client_id, .. } => client_id,
         }
     }
 }
 
-/// Authenticates a client. Every failure is the same `invalid_client` so that the response
-/// does not tell an attacker which part was wrong (RFC 6749 §5.2).
+/// Authenticates a client by secret or as a public client. Every failure is the same
+/// `invalid_client` so that the response does not tell an attacker which part was wrong
+/// (RFC 6749 §5.2). Assertions need keys and the replay store: `Provider::authenticate_client`.
 pub fn authenticate(
     registry: &ClientRegistry,
     presented: &PresentedCredentials,
@@ -205,6 +245,7 @@ pub fn authenticate(
         PresentedCredentials::Basic { secret, .. } => (AuthMethod::ClientSecretBasic, Some(secret)),
         PresentedCredentials::Post { secret, .. } => (AuthMethod::ClientSecretPost, Some(secret)),
         PresentedCredentials::None { .. } => (AuthMethod::None, None),
+        PresentedCredentials::Assertion { .. } => return Err(fail()),
     };
     if method != client.auth_method {
         return Err(fail());

@@ -1,6 +1,7 @@
 //! The authorization code grant record: everything the token endpoint needs to check the
 //! redemption and mint tokens. Stored under a digest of the code, for 60 seconds, taken once.
 
+use crate::claims_request::ClaimsRequest;
 use crate::clock::UnixTime;
 use serde::{Deserialize, Serialize};
 
@@ -19,4 +20,7 @@ pub struct CodeGrant {
     pub issued_at: UnixTime,
     /// The grant this code starts; tokens carry it so a replayed code can revoke them.
     pub grant_id: String,
+    /// The authorization request's `claims` parameter (OIDC Core §5.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<ClaimsRequest>,
 }

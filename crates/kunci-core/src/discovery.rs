@@ -1,7 +1,11 @@
 //! The OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414). It lists only what works.
 
+use crate::claims_request::ACR_VALUES;
 use crate::client::{AuthMethod, ClientRegistry, GrantType};
+use crate::client_assertion::{CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS};
+use crate::flow::REQUEST_OBJECT_ALGS;
 use crate::jose::Alg;
+use crate::subject::SubjectType;
 use crate::scope::{KNOWN_SCOPES, claims_for_scope};
 use serde_json::{Value, json};
 
@@ -13,11 +17,7 @@ pub fn metadata(
 ) -> Value {
     let mut auth_methods: Vec<&str> = Vec::new();
     for c in clients.all() {
-        let m = match c.auth_method {
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::None => "none",
-        };
+        let m = c.auth_method.as_str();
         if !auth_methods.contains(&m) {
             auth_methods.push(m);
         }
@@ -48,6 +48,7 @@ pub fn metadata(
         "auth_time",
         "nonce",
         "amr",
+        "acr",
         "sid",
     ];
     for s in ["email", "profile"] {
@@ -65,6 +66,14 @@ pub fn metadata(
         .copied()
         .filter(|s| *s != "offline_access" || refresh_tokens)
         .collect();
+    // OIDC Core §8: `pairwise` only when some client uses it.
+    let mut subject_types = vec!["public"];
+    if clients
+        .all()
+        .any(|c| matches!(c.subject_type, SubjectType::Pairwise { .. }))
+    {
+        subject_types.push("pairwise");
+    }
     let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
@@ -75,7 +84,7 @@ pub fn metadata(
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": grant_types,
-        "subject_types_supported": ["public"],
+        "subject_types_supported": subject_types,
         "id_token_signing_alg_values_supported": id_token_algs.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint": format!("{issuer}/revoke"),
@@ -84,10 +93,16 @@ pub fn metadata(
         "claims_supported": claims,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ui_locales,
-        "claims_parameter_supported": false,
+        // OIDC Core §5.5 (claims_request.rs): honoured for the claims listed above.
+        "claims_parameter_supported": true,
+        "acr_values_supported": ACR_VALUES,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
+        // RFC 9126 §5 (flow/par.rs); a client may still be required to push
+        // (`require_pushed_authorization_requests` in its configuration).
+        "pushed_authorization_request_endpoint": format!("{issuer}/par"),
+        "require_pushed_authorization_requests": false,
         // RP-Initiated, Back-Channel and Front-Channel Logout 1.0 (flow/logout.rs). Every ID
         // token carries `sid`, and every logout token and front-channel URL can carry it.
         "end_session_endpoint": format!("{issuer}/logout"),
@@ -96,6 +111,37 @@ pub fn metadata(
         "frontchannel_logout_supported": true,
         "frontchannel_logout_session_supported": true,
     });
+    // RFC 8414 §2: the JWS algorithms for `client_secret_jwt` / `private_key_jwt`, when some
+    // client uses them (flow/client_auth.rs).
+    let mut assertion_algs: Vec<&str> = Vec::new();
+    if clients
+        .all()
+        .any(|c| c.auth_method == AuthMethod::ClientSecretJwt)
+    {
+        assertion_algs.extend(CLIENT_SECRET_JWT_ALGS.iter().map(|a| a.as_str()));
+    }
+    if clients
+        .all()
+        .any(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
+    {
+        assertion_algs.extend(PRIVATE_KEY_JWT_ALGS.iter().map(|a| a.as_str()));
+    }
+    if !assertion_algs.is_empty() {
+        for endpoint in ["token", "revocation", "introspection"] {
+            doc[format!("{endpoint}_endpoint_auth_signing_alg_values_supported")] =
+                json!(assertion_algs);
+        }
+    }
+    // RFC 9101 (flow/request_object.rs): request objects need a client with public keys.
+    if clients.all().any(|c| c.has_public_keys()) {
+        doc["request_parameter_supported"] = json!(true);
+        doc["request_object_signing_alg_values_supported"] = json!(
+            REQUEST_OBJECT_ALGS
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+        );
+    }
     if !introspection_methods.is_empty() {
         doc["introspection_endpoint"] = json!(format!("{issuer}/introspect"));
         doc["introspection_endpoint_auth_methods_supported"] = json!(introspection_methods);

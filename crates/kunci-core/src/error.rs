@@ -36,11 +36,14 @@ pub enum ErrorCode {
     InvalidTarget,
     /// RFC 7009 §2.2.1: the server cannot revoke tokens of the presented type.
     UnsupportedTokenType,
+    /// OpenID Connect Core Unmet Authentication Requirements 1.0 §2: an essential `acr`
+    /// (OIDC Core §5.5.1.1) that the sign-in cannot reach.
+    UnmetAuthenticationRequirements,
 }
 
 impl ErrorCode {
     /// All variants, for exhaustive tests of the wire mapping.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -64,6 +67,7 @@ impl ErrorCode {
         Self::RegistrationNotSupported,
         Self::InvalidTarget,
         Self::UnsupportedTokenType,
+        Self::UnmetAuthenticationRequirements,
     ];
 
     /// The wire string, e.g. `invalid_request`. Derived from the serde mapping, never written twice.
@@ -210,6 +214,10 @@ mod tests {
         assert_eq!(
             ErrorCode::UnsupportedTokenType.as_str(),
             "unsupported_token_type"
+        );
+        assert_eq!(
+            ErrorCode::UnmetAuthenticationRequirements.as_str(),
+            "unmet_authentication_requirements"
         );
         assert_eq!(ErrorCode::InvalidTarget.http_status(), 400);
         assert_eq!(ErrorCode::InvalidClient.http_status(), 401);

@@ -296,7 +296,11 @@ fn thumbprint(jwk: &Jwk) -> String {
     let m = |v: &Option<String>| v.clone().unwrap_or_default();
     let canonical = match jwk.kty.as_str() {
         "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, m(&jwk.e), m(&jwk.n)),
-        "OKP" => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, m(&jwk.crv), m(&jwk.x)),
+        "OKP" => format!(
+            r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#,
+            m(&jwk.crv),
+            m(&jwk.x)
+        ),
         _ => format!(
             r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
             m(&jwk.crv),

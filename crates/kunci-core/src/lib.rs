@@ -7,12 +7,16 @@
 pub mod account;
 pub mod authorize;
 pub mod claims;
+pub mod claims_request;
 pub mod client;
+pub mod client_assertion;
 pub mod clock;
 pub mod code;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod flow;
+pub mod foreign_jws;
 pub mod interaction;
 pub mod jose;
 pub mod logout;
@@ -23,6 +27,7 @@ pub mod scope;
 pub mod sealing;
 pub mod secret;
 pub mod sso;
+pub mod subject;
 
 pub use clock::{Clock, ManualClock, UnixTime};
 pub use error::{ErrorCode, OAuthError, PortError};

@@ -73,14 +73,19 @@ pub trait ConsentRepo: Send + Sync {
 pub struct StoredKey {
     /// RFC 7638 thumbprint of the public key; the JWS `kid`.
     pub kid: String,
-    /// JWS algorithm name (`RS256`, `ES256`). A string, so that rows written by a newer
+    /// JWS algorithm name (`RS256`, `PS256`, `ES256`, `EdDSA`). A string, so that rows written by a newer
     /// version with an algorithm this one does not know can still be listed and skipped.
     pub alg: String,
     /// `crate::sealing` blob of the PKCS#8 DER private key.
     pub sealed: Vec<u8>,
     pub created_at: UnixTime,
-    /// When the key stopped signing. Retired keys are still published, so that tokens they
-    /// signed keep verifying until they expire.
+    /// When the key starts signing. Until then it is only published (`next`), so that
+    /// relying parties have it before any token signed with it reaches them. Keys made on
+    /// first start activate at once (`created_at`).
+    pub activates_at: UnixTime,
+    /// When the key stops (or stopped) signing; may lie in the future, scheduled by a
+    /// rotation. Retired keys are still published, so that tokens they signed keep verifying
+    /// until they expire (see `crate::jose::Lifecycle`).
     pub retired_at: Option<UnixTime>,
 }
 
@@ -91,6 +96,7 @@ impl std::fmt::Debug for StoredKey {
             .field("alg", &self.alg)
             .field("sealed", &format_args!("<{} bytes>", self.sealed.len()))
             .field("created_at", &self.created_at)
+            .field("activates_at", &self.activates_at)
             .field("retired_at", &self.retired_at)
             .finish()
     }
@@ -114,6 +120,15 @@ pub trait KeyRepo: Send + Sync {
     /// keep them all: their kids differ, and a node that read the keys before the others
     /// inserted theirs would sign with a key they do not publish.)
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, PortError>;
+    /// A rotation, as one atomic step: stores `key` (a successor that signs from
+    /// `key.activates_at`) and sets `retired_at = key.activates_at` on every key of its `alg`
+    /// that signs at `now` (not retired, `activates_at <= now`). Returns false, changing
+    /// nothing, when a key of that `alg` is already waiting to activate (`activates_at > now`,
+    /// not retired): of two rotations racing, one wins, and a pending one is never stacked.
+    async fn rotate_key(&self, key: &StoredKey, now: UnixTime) -> Result<bool, PortError>;
+    /// Deletes the keys retired at or before `retired_by` (every token they signed has
+    /// expired); returns how many. Unretired keys are never deleted.
+    async fn delete_retired_keys(&self, retired_by: UnixTime) -> Result<u64, PortError>;
 }
 
 /// One refresh token as stored (RFC 6749 §6, RFC 9700 §4.14.2). The token itself is never
@@ -146,6 +161,9 @@ pub struct RefreshToken {
     /// When it was exchanged for its successor. A used token presented again means the
     /// family leaked (RFC 9700 §4.14.2).
     pub used_at: Option<UnixTime>,
+    /// The authorization request's `claims` parameter (OIDC Core §5.5), so refreshed tokens
+    /// release the same claims.
+    pub claims: Option<crate::claims_request::ClaimsRequest>,
 }
 
 impl std::fmt::Debug for RefreshToken {

@@ -174,3 +174,32 @@ impl Records<'_> {
         }
     }
 }
+
+/// A pushed authorization request (RFC 9126): its client and the parameters it pushed, already
+/// validated once; `/authorize` takes it once and validates them again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushedRequest {
+    pub client_id: String,
+    pub params: Vec<(String, String)>,
+}
+
+impl Records<'_> {
+    /// Stored under the digest of the random part of the `request_uri`.
+    pub async fn put_pushed_request(
+        &self,
+        id: &str,
+        request: &PushedRequest,
+        ttl: u64,
+    ) -> Result<(), PortError> {
+        self.0
+            .put(&format!("par:{}", token_key(id)), &encode(request), ttl)
+            .await
+    }
+    /// Takes it atomically: a `request_uri` is used once (RFC 9126 §4).
+    pub async fn take_pushed_request(&self, id: &str) -> Result<Option<PushedRequest>, PortError> {
+        match self.0.take(&format!("par:{}", token_key(id))).await? {
+            Some(b) => decode(&b).map(Some),
+            None => Ok(None),
+        }
+    }
+}

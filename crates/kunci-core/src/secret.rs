@@ -45,15 +45,25 @@ pub fn random_uuid() -> String {
     let mut b = random_bytes::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    // Written into one buffer: this runs for every grant, and a `format!` per byte was 17
+    // allocations (kunci-bench's profile of the token endpoint, docs/performance.md).
+    let mut s = String::with_capacity(36);
+    for (i, group) in [0..4, 4..6, 6..8, 8..10, 10..16].into_iter().enumerate() {
+        if i > 0 {
+            s.push('-');
+        }
+        push_hex(&mut s, &b[group]);
+    }
+    s
+}
+
+/// Appends `bytes` to `out` as lowercase hex.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
 }
 
 /// SHA-256 of `data`.
@@ -66,7 +76,9 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// SHA-256 as lowercase hex: the form client secret digests take in the config file.
 pub fn sha256_hex(data: &[u8]) -> String {
-    sha256(data).iter().map(|x| format!("{x:02x}")).collect()
+    let mut s = String::with_capacity(64);
+    push_hex(&mut s, &sha256(data));
+    s
 }
 
 /// SHA-256 as base64url: the form stored keys of codes and tokens take, so a leaked store
@@ -96,6 +108,14 @@ mod tests {
         let u = random_uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "RFC 9562 variant: {u}");
+        for (i, c) in u.chars().enumerate() {
+            if [8, 13, 18, 23].contains(&i) {
+                assert_eq!(c, '-', "{u}");
+            } else {
+                assert!(c.is_ascii_hexdigit() && !c.is_ascii_uppercase(), "{u}");
+            }
+        }
     }
 
     #[test]

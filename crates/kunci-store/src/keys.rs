@@ -2,12 +2,14 @@
 //!
 //! Rows hold the private key only sealed under the master key (the core's `sealing`); this
 //! module never sees the master key nor a key in clear, and stores the bytes as given.
-//! Keys are only ever added here: retiring them (for rotation) will be an update of
-//! `retired_at`, and a key is never deleted while a token it signed may still be checked.
+//! A rotation ([`KeyRepo::rotate_key`]) adds the successor and schedules the retirement of the
+//! current key in one transaction; keys are deleted only once retired long enough that no
+//! token they signed can still be checked (the caller decides when; ADR 0006).
 //!
-//! [`KeyRepo::insert_key_if_none_active`] is the one place where the two backends differ:
-//! SQLite makes a single `INSERT … SELECT … WHERE NOT EXISTS` atomic by itself, PostgreSQL
-//! (under `READ COMMITTED`) needs the table locked against concurrent writers first.
+//! The two writes that must not interleave with another node's ([`KeyRepo::insert_key_if_none_active`],
+//! [`KeyRepo::rotate_key`]) are where the backends differ: SQLite takes its single write lock
+//! with the first writing statement, PostgreSQL (under `READ COMMITTED`) needs the table
+//! locked against concurrent writers first ([`LockKeys`]).
 
 use crate::error::port_error;
 use crate::pool::{Backend, Database, checkout, run};
@@ -19,8 +21,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Nullable, Text};
 use diesel_async::methods::ExecuteDsl;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use kunci_core::PortError;
 use kunci_core::ports::{KeyRepo, StoredKey};
+use kunci_core::{PortError, UnixTime};
 
 /// A signing key as stored.
 #[derive(Queryable, Selectable)]
@@ -32,6 +34,7 @@ struct KeyRow {
     sealed: Vec<u8>,
     created_at: i64,
     retired_at: Option<i64>,
+    activates_at: i64,
 }
 
 impl From<KeyRow> for StoredKey {
@@ -41,6 +44,7 @@ impl From<KeyRow> for StoredKey {
             alg: row.alg,
             sealed: row.sealed,
             created_at: row.created_at,
+            activates_at: row.activates_at,
             retired_at: row.retired_at,
         }
     }
@@ -55,6 +59,7 @@ struct NewKey<'a> {
     sealed: &'a [u8],
     created_at: i64,
     retired_at: Option<i64>,
+    activates_at: i64,
 }
 
 impl<'a> From<&'a StoredKey> for NewKey<'a> {
@@ -65,6 +70,7 @@ impl<'a> From<&'a StoredKey> for NewKey<'a> {
             sealed: &k.sealed,
             created_at: k.created_at,
             retired_at: k.retired_at,
+            activates_at: k.activates_at,
         }
     }
 }
@@ -117,6 +123,82 @@ impl KeyRepo for Database {
         .map_err(port_error)?;
         Ok(inserted == 1)
     }
+
+    async fn rotate_key(&self, key: &StoredKey, now: UnixTime) -> Result<bool, PortError> {
+        let row = NewKey::from(key);
+        let row = &row;
+        let alg = key.alg.as_str();
+        let outcome = run!(self, |conn| conn
+            .transaction(async |conn| {
+                conn.lock_keys().await?;
+                // Writing first: on SQLite this statement takes the write lock, so the check
+                // below cannot be overtaken by another rotation.
+                diesel::update(
+                    signing_keys::table
+                        .filter(signing_keys::alg.eq(alg))
+                        .filter(signing_keys::retired_at.is_null())
+                        .filter(signing_keys::activates_at.le(now)),
+                )
+                .set(signing_keys::retired_at.eq(key.activates_at))
+                .execute(conn)
+                .await?;
+                let pending: i64 = signing_keys::table
+                    .filter(signing_keys::alg.eq(alg))
+                    .filter(signing_keys::retired_at.is_null())
+                    .filter(signing_keys::activates_at.gt(now))
+                    .count()
+                    .get_result(conn)
+                    .await?;
+                if pending > 0 {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+                diesel::insert_into(signing_keys::table)
+                    .values(row)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await
+            .map(|()| true)
+            .or_else(|e| match e {
+                diesel::result::Error::RollbackTransaction => Ok(false),
+                other => Err(other),
+            }))?;
+        Ok(outcome)
+    }
+
+    async fn delete_retired_keys(&self, retired_by: UnixTime) -> Result<u64, PortError> {
+        let deleted = run!(self, |conn| diesel::delete(
+            signing_keys::table.filter(signing_keys::retired_at.le(retired_by))
+        )
+        .execute(conn)
+        .await)?;
+        Ok(deleted as u64)
+    }
+}
+
+/// Makes concurrent writers of `signing_keys` take turns for the rest of the transaction.
+/// Readers are never blocked (nodes keep loading keys during a rotation).
+trait LockKeys {
+    async fn lock_keys(&mut self) -> diesel::QueryResult<()>;
+}
+
+impl LockKeys for SqliteConn {
+    /// SQLite has one writer at a time: the first writing statement takes the lock.
+    async fn lock_keys(&mut self) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
+
+impl LockKeys for AsyncPgConnection {
+    /// Under READ COMMITTED, two racing transactions would each see the other's key as not
+    /// there yet. SHARE ROW EXCLUSIVE conflicts with itself and with every write, not with reads.
+    async fn lock_keys(&mut self) -> diesel::QueryResult<()> {
+        diesel::sql_query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+            .execute(self)
+            .await
+            .map(|_| ())
+    }
 }
 
 /// `INSERT INTO signing_keys (…) SELECT <key> WHERE NOT EXISTS (an active key of its alg)`.
@@ -134,6 +216,7 @@ fn insert_unless_active<'a>(
         key.sealed.as_slice().into_sql::<Binary>(),
         key.created_at.into_sql::<BigInt>(),
         key.retired_at.into_sql::<Nullable<BigInt>>(),
+        key.activates_at.into_sql::<BigInt>(),
     ))
     .filter(no_active_key);
     diesel::insert_into(signing_keys::table)
@@ -144,5 +227,6 @@ fn insert_unless_active<'a>(
             signing_keys::sealed,
             signing_keys::created_at,
             signing_keys::retired_at,
+            signing_keys::activates_at,
         ))
 }

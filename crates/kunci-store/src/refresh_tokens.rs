@@ -32,15 +32,24 @@ struct RefreshTokenRow {
     absolute_expires_at: i64,
     idle_expires_at: i64,
     used_at: Option<i64>,
+    claims: Option<String>,
 }
 
 fn words(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
 
-impl From<RefreshTokenRow> for RefreshToken {
-    fn from(row: RefreshTokenRow) -> Self {
-        RefreshToken {
+impl TryFrom<RefreshTokenRow> for RefreshToken {
+    type Error = PortError;
+
+    fn try_from(row: RefreshTokenRow) -> Result<Self, PortError> {
+        let claims = row
+            .claims
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| PortError::Corrupt(format!("refresh token claims: {e}")))?;
+        Ok(RefreshToken {
             token_hash: row.token_hash,
             family_id: row.family_id,
             client_id: row.client_id,
@@ -53,7 +62,8 @@ impl From<RefreshTokenRow> for RefreshToken {
             absolute_expires_at: row.absolute_expires_at,
             idle_expires_at: row.idle_expires_at,
             used_at: row.used_at,
-        }
+            claims,
+        })
     }
 }
 
@@ -73,6 +83,7 @@ struct NewRefreshToken<'a> {
     absolute_expires_at: i64,
     idle_expires_at: i64,
     used_at: Option<i64>,
+    claims: Option<String>,
 }
 
 /// Joins a list with single spaces, refusing entries that would not read back the same.
@@ -105,6 +116,12 @@ impl<'a> TryFrom<&'a RefreshToken> for NewRefreshToken<'a> {
             absolute_expires_at: t.absolute_expires_at,
             idle_expires_at: t.idle_expires_at,
             used_at: t.used_at,
+            claims: t
+                .claims
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| PortError::Corrupt(format!("refresh token claims: {e}")))?,
         })
     }
 }
@@ -130,7 +147,7 @@ impl RefreshTokenRepo for Database {
             .first(conn)
             .await
             .optional())?;
-        Ok(row.map(RefreshToken::from))
+        row.map(RefreshToken::try_from).transpose()
     }
 
     async fn rotate_refresh_token(

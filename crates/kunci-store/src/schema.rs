@@ -49,8 +49,10 @@ diesel::table! {
         alg -> Text,
         sealed -> Binary,
         created_at -> BigInt,
-        /// NULL while the key signs; set when it only verifies.
+        /// NULL until a rotation schedules the key's retirement; from then on it only verifies.
         retired_at -> Nullable<BigInt>,
+        /// The key signs from this time on (migration 000004).
+        activates_at -> BigInt,
     }
 }
 
@@ -74,6 +76,8 @@ diesel::table! {
         idle_expires_at -> BigInt,
         /// NULL while the token is the family's live one.
         used_at -> Nullable<BigInt>,
+        /// The `claims` request parameter (OIDC Core §5.5) as JSON; NULL when none.
+        claims -> Nullable<Text>,
     }
 }
 

@@ -96,7 +96,8 @@ fn token_family_clients() -> Vec<ClientConfig> {
     vec![offline, app, service, api]
 }
 
-fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool) -> ClientConfig {
+/// The configuration of a test client, for tests that register more (`TestServer::start_with`).
+pub fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool) -> ClientConfig {
     ClientConfig {
         client_id: c.id.into(),
         name: format!("Test app {}", c.id),
@@ -129,6 +130,11 @@ fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool) -> 
         backchannel_logout_session_required: true,
         frontchannel_logout_uri: None,
         frontchannel_logout_session_required: true,
+        jwks: None,
+        jwks_uri: None,
+        require_pushed_authorization_requests: false,
+        subject_type: "public".into(),
+        sector_identifier: None,
     }
 }
 

@@ -25,7 +25,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 /// answers 405 with an `Allow` header (RFC 9110 §15.5.6) instead of the 404 page.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use actix_web::http::Method;
-    use oauth::{authorize, introspect, metadata, revoke, token, userinfo};
+    use oauth::{authorize, introspect, metadata, par, revoke, token, userinfo};
     use pages::{interaction, logout, register};
     let preflight = || web::method(Method::OPTIONS).to(metadata::preflight);
     cfg.service(
@@ -49,6 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(preflight()),
     )
     .service(web::resource("/introspect").route(web::post().to(introspect::post)))
+    .service(web::resource("/par").route(web::post().to(par::post)))
     .service(
         web::resource("/revoke")
             .route(web::post().to(revoke::post))

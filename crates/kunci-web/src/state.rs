@@ -14,9 +14,9 @@ pub struct AppState {
     pub i18n: I18n,
     /// True when the issuer is `https://`: cookies get `Secure` and the `__Host-` prefix.
     pub secure_cookies: bool,
-    /// Documents that never change while the process runs, serialised once.
+    /// The discovery document, which never changes while the process runs, serialised once.
+    /// (The JWKS changes with key rotation: see [`AppState::jwks_json`].)
     pub discovery_json: Bytes,
-    pub jwks_json: Bytes,
     /// Failed password attempts per account allowed in `login_window_secs`.
     pub max_login_failures: u64,
     pub login_window_secs: u64,
@@ -30,8 +30,6 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, toml::de::Error> {
         let discovery_json = Bytes::from(provider.metadata().to_string());
-        let jwks_json =
-            Bytes::from(serde_json::to_string(&provider.keys.jwks()).unwrap_or_default());
         let secure_cookies = provider.settings.issuer.starts_with("https://");
         Ok(Self {
             provider,
@@ -41,7 +39,6 @@ impl AppState {
             i18n: I18n::load()?,
             secure_cookies,
             discovery_json,
-            jwks_json,
             max_login_failures: 10,
             login_window_secs: 15 * 60,
         })
@@ -49,5 +46,10 @@ impl AppState {
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The JWKS of the current key set, serialised when the keys were (re)loaded.
+    pub fn jwks_json(&self) -> Bytes {
+        Bytes::copy_from_slice(self.provider.keys.current().jwks_json().as_bytes())
     }
 }

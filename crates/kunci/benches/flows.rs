@@ -102,7 +102,7 @@ async fn fixture() -> Fixture {
         panic!("a browser without a session is sent to sign in");
     };
     let view = provider
-        .interaction(&interaction_id, Some(&browser_key))
+        .interaction(&interaction_id, Some(&browser_key), now)
         .await
         .expect("interaction");
     let outcome = provider

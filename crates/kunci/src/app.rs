@@ -3,12 +3,13 @@
 
 use crate::backchannel::{HttpLogoutNotifier, RetryPolicy};
 use crate::clock::SystemClock;
-use crate::config::{Config, KeyStorage, SessionBackend};
+use crate::config::{Config, SessionBackend};
 use crate::keys;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use kunci_authn::{Mailer, OutboxMailer, PasswordHasher, PasswordPolicy, SmtpMailer};
 use kunci_core::client::ClientRegistry;
+use kunci_core::jose::SharedKeys;
 use kunci_core::ports::{EphemeralStore, RefreshTokenRepo};
 use kunci_core::{Clock, Provider, Settings};
 use kunci_session::{MemoryStore, RedisConfig, RedisStore};
@@ -25,6 +26,9 @@ pub struct Kunci {
     pub config: Config,
     /// The in-memory session store, when used, so the caller can schedule its purge.
     pub memory_sessions: Option<Arc<MemoryStore>>,
+    /// Where the signing keys live, and which are kept: [`reload_keys`] reads them again.
+    pub key_source: keys::KeySource,
+    pub key_policy: keys::KeyPolicy,
 }
 
 pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
@@ -74,29 +78,30 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
             (Arc::new(store), None)
         }
     };
-    let keys = match config.keys.storage {
-        KeyStorage::Files => keys::load_or_generate(&config.data_dir)?,
-        KeyStorage::Database => {
-            let master = config.master_key()?.context(
-                "keys.master_key: storage = \"database\" needs a master key; generate one with `kunci keys generate-master-key`",
-            )?;
-            keys::load_or_generate_shared(&database, &master, clock.now()).await?
-        }
-    };
+    let key_source = keys::KeySource::from_config(&config, &database)?;
+    let key_policy = keys::KeyPolicy::from_config(&config);
+    let keys = key_source
+        .load_or_generate(&key_policy, clock.now())
+        .await?;
     let mut settings = Settings::new(config.issuer.clone());
     settings.access_token_ttl = config.tokens.access_token_ttl_secs;
     settings.id_token_ttl = config.tokens.id_token_ttl_secs;
     settings.session_ttl = config.tokens.session_ttl_secs;
     settings.access_token_alg = config.access_token_alg();
+    settings.pairwise_salt = config.pairwise_salt()?.map(Arc::new);
     let provider = Arc::new(Provider {
         settings,
         clients: ClientRegistry::new(config.clients()?),
-        keys: Arc::new(keys),
+        keys: SharedKeys::new(keys),
         durable: Arc::new(database.clone()),
         ephemeral,
         logout_notifier: Arc::new(
             HttpLogoutNotifier::new(RetryPolicy::default())
                 .context("cannot build the back-channel logout HTTP client")?,
+        ),
+        jwks_fetcher: Arc::new(
+            crate::jwks_fetch::HttpJwksFetcher::new()
+                .context("cannot build the HTTP client for clients' jwks_uri")?,
         ),
     });
     let mailer: Arc<dyn Mailer> = if config.mail.smtp_url.is_empty() {
@@ -118,7 +123,23 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
         database,
         config,
         memory_sessions,
+        key_source,
+        key_policy,
     })
+}
+
+/// Reads the signing keys again and makes them current if anything changed (ADR 0006): a
+/// rotated key is published, an expired one dropped. `spawn_housekeeping` runs this every
+/// [`keys::RELOAD_INTERVAL`]; tests call it directly. On error the keys in use stay.
+pub async fn reload_keys(kunci: &Kunci) -> anyhow::Result<bool> {
+    let state = &kunci.state;
+    keys::reload(
+        &kunci.key_source,
+        &kunci.key_policy,
+        &state.provider.keys,
+        state.clock.now(),
+    )
+    .await
 }
 
 /// The HTTP server on an already-bound listener (plain or TLS per config).
@@ -142,9 +163,25 @@ pub fn http_server(kunci: &Kunci, listener: TcpListener) -> anyhow::Result<actix
     Ok(server.run())
 }
 
-/// Background upkeep: purge expired in-memory sessions every minute, and expired refresh
-/// tokens every hour.
+/// Background upkeep: purge expired in-memory sessions every minute, reload the signing keys
+/// every minute, and purge expired refresh tokens every hour.
 pub fn spawn_housekeeping(kunci: &Kunci) {
+    let (source, policy, state) = (
+        kunci.key_source.clone(),
+        kunci.key_policy.clone(),
+        kunci.state.clone(),
+    );
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(keys::RELOAD_INTERVAL);
+        tick.tick().await; // the first tick is immediate; the keys were just loaded
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            if let Err(e) = keys::reload(&source, &policy, &state.provider.keys, now).await {
+                tracing::warn!(error = %format!("{e:#}"), "reloading the signing keys failed; the keys loaded before stay in use");
+            }
+        }
+    });
     if let Some(m) = kunci.memory_sessions.clone() {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));

@@ -4,6 +4,9 @@
 //! naming the file, the key and what to do, so a mistake never surfaces as a runtime surprise.
 //! The full reference is `docs/configuration.md`.
 
+mod client_auth;
+mod subject;
+
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -33,6 +36,10 @@ pub struct Config {
     pub mail: MailConfig,
     pub tokens: TokensConfig,
     pub keys: KeysConfig,
+    /// OIDC Core §8.1: the salt of pairwise subject identifiers, or `env:VAR`; required when
+    /// a client has `subject_type = "pairwise"`.
+    #[serde(default)]
+    pub pairwise_salt: subject::PairwiseSaltSetting,
     pub clients: Vec<ClientConfig>,
 }
 
@@ -108,6 +115,15 @@ pub struct KeysConfig {
     /// For `storage = "database"`: 32 bytes in base64 (`kunci keys generate-master-key`), or
     /// `env:VAR` when the variable VAR holds them (recommended: `env:KUNCI_MASTER_KEY`).
     pub master_key: String,
+    /// The signing algorithms with a key: RS256 and ES256 always, EdDSA and PS256 on request.
+    /// Only these may be chosen by clients and `tokens.access_token_alg`, and discovery lists
+    /// exactly these.
+    #[serde(default = "default_key_algorithms")]
+    pub algorithms: Vec<String>,
+}
+
+fn default_key_algorithms() -> Vec<String> {
+    vec!["RS256".into(), "ES256".into()]
 }
 
 impl std::fmt::Debug for KeysConfig {
@@ -121,6 +137,7 @@ impl std::fmt::Debug for KeysConfig {
         f.debug_struct("KeysConfig")
             .field("storage", &self.storage)
             .field("master_key", &master_key)
+            .field("algorithms", &self.algorithms)
             .finish()
     }
 }
@@ -176,6 +193,25 @@ pub struct ClientConfig {
     /// May introspect access tokens of other clients whose `aud` is one of `audiences`.
     #[serde(default)]
     pub resource_server: bool,
+    /// `private_key_jwt`: the client's public keys, a JWK Set as JSON text.
+    #[serde(default)]
+    pub jwks: Option<String>,
+    /// `private_key_jwt`: where the client publishes its JWK Set (fetched and cached).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// RFC 9126 §6: authorization requests only through `/par`.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// OIDC Core §8: `public` (default) or `pairwise`.
+    #[serde(default = "default_subject_type")]
+    pub subject_type: String,
+    /// For `pairwise`: the sector host, needed when `redirect_uris` have several hosts.
+    #[serde(default)]
+    pub sector_identifier: Option<String>,
+}
+
+fn default_subject_type() -> String {
+    "public".into()
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -237,7 +273,9 @@ impl Default for Config {
             keys: KeysConfig {
                 storage: KeyStorage::Files,
                 master_key: String::new(),
+                algorithms: default_key_algorithms(),
             },
+            pairwise_salt: Default::default(),
             clients: Vec::new(),
         }
     }
@@ -315,6 +353,15 @@ impl Config {
         Alg::parse(&self.tokens.access_token_alg).unwrap_or(Alg::ES256)
     }
 
+    /// The enabled signing algorithms (`keys.algorithms`, validated), in the order given.
+    pub fn signing_algs(&self) -> Vec<Alg> {
+        self.keys
+            .algorithms
+            .iter()
+            .filter_map(|a| Alg::parse(a))
+            .collect()
+    }
+
     /// Cross-field checks. Each message names the key and the fix.
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.version != 1 {
@@ -332,13 +379,20 @@ impl Config {
         if self.sessions.backend == SessionBackend::Redis && self.sessions.url.is_empty() {
             bail!("sessions.url: backend = \"redis\" needs a Redis URL (redis://host:6379)");
         }
-        if Alg::parse(&self.tokens.access_token_alg).is_none() {
-            bail!(
-                "tokens.access_token_alg: must be ES256 or RS256 (got {:?})",
-                self.tokens.access_token_alg
-            );
-        }
         self.validate_keys()?;
+        self.validate_pairwise()?;
+        let enabled = self.signing_algs();
+        match Alg::parse(&self.tokens.access_token_alg) {
+            None => bail!(
+                "tokens.access_token_alg: must be ES256, RS256, PS256 or EdDSA (got {:?})",
+                self.tokens.access_token_alg
+            ),
+            Some(alg) if !enabled.contains(&alg) => bail!(
+                "tokens.access_token_alg: {} is not in keys.algorithms; add it there",
+                alg.as_str()
+            ),
+            Some(_) => {}
+        }
         if self.tokens.access_token_ttl_secs == 0
             || self.tokens.id_token_ttl_secs == 0
             || self.tokens.session_ttl_secs == 0
@@ -353,13 +407,48 @@ impl Config {
                     c.client_id
                 );
             }
-            c.to_client()
+            let client = c
+                .to_client()
                 .with_context(|| format!("clients[{i}] ({:?})", c.client_id))?;
+            if !enabled.contains(&client.id_token_alg) {
+                bail!(
+                    "clients[{i}] ({:?}): id_token_signed_response_alg: {} is not in keys.algorithms; add it there",
+                    c.client_id,
+                    client.id_token_alg.as_str()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `keys.algorithms`: known names, no repeats, RS256 (OIDC Core §15.1) and ES256 (the
+    /// default for access tokens) always present.
+    fn validate_key_algorithms(&self) -> anyhow::Result<()> {
+        let mut seen = Vec::new();
+        for (i, name) in self.keys.algorithms.iter().enumerate() {
+            let alg = Alg::parse(name).with_context(|| {
+                format!(
+                    "keys.algorithms[{i}]: {name:?} is not one of RS256, ES256, EdDSA, PS256 (names are case-sensitive)"
+                )
+            })?;
+            if seen.contains(&alg) {
+                bail!("keys.algorithms[{i}]: {name} is listed twice");
+            }
+            seen.push(alg);
+        }
+        for required in [Alg::RS256, Alg::ES256] {
+            if !seen.contains(&required) {
+                bail!(
+                    "keys.algorithms: must include {0} (RS256 is required by OpenID Connect, ES256 signs access tokens by default); add \"{0}\"",
+                    required.as_str()
+                );
+            }
         }
         Ok(())
     }
 
     fn validate_keys(&self) -> anyhow::Result<()> {
+        self.validate_key_algorithms()?;
         match self.keys.storage {
             KeyStorage::Database => {
                 if self.master_key()?.is_none() {
@@ -462,24 +551,11 @@ impl ClientConfig {
         {
             bail!("client_id: must be 1 to 128 characters without ':' or control characters");
         }
-        let auth_method = match self.token_endpoint_auth_method.as_str() {
-            "client_secret_basic" => AuthMethod::ClientSecretBasic,
-            "client_secret_post" => AuthMethod::ClientSecretPost,
-            "none" => AuthMethod::None,
-            other => bail!(
-                "token_endpoint_auth_method: {other:?} is not one of client_secret_basic, client_secret_post, none"
-            ),
-        };
-        let secret_sha256 = match (&self.secret, auth_method) {
-            (Some(_), AuthMethod::None) => bail!(
-                "secret: a public client (token_endpoint_auth_method = \"none\") must not have a secret"
-            ),
-            (None, AuthMethod::None) => None,
-            (None, _) => bail!(
-                "secret: a confidential client needs secret = \"sha256:…\" (see `kunci client hash-secret`) or \"env:VAR\""
-            ),
-            (Some(s), _) => Some(parse_secret(s)?),
-        };
+        let client_auth::ClientAuth {
+            method: auth_method,
+            secret_sha256,
+            assertion_keys,
+        } = self.client_auth()?;
         if self.redirect_uris.is_empty()
             && self.grant_types.iter().any(|g| g == "authorization_code")
         {
@@ -491,7 +567,7 @@ impl ClientConfig {
         let tokens = self.token_settings(auth_method)?;
         let id_token_alg = Alg::parse(&self.id_token_signed_response_alg).with_context(|| {
             format!(
-                "id_token_signed_response_alg: {:?} must be RS256 or ES256",
+                "id_token_signed_response_alg: {:?} must be RS256, ES256, PS256 or EdDSA",
                 self.id_token_signed_response_alg
             )
         })?;
@@ -517,6 +593,9 @@ impl ClientConfig {
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
             backchannel_logout,
             frontchannel_logout,
+            assertion_keys,
+            require_par: self.require_pushed_authorization_requests,
+            subject_type: self.subject()?,
         })
     }
 }
@@ -862,5 +941,87 @@ mod tests {
             e.starts_with("frontchannel_logout_uri") && e.contains("redirect_uris"),
             "{e}"
         );
+    }
+
+    fn with_client_alg(algorithms: &[&str], client_alg: &str) -> Config {
+        let mut config = Config::default();
+        config.keys.algorithms = algorithms.iter().map(|a| (*a).to_owned()).collect();
+        let mut c: ClientConfig = toml::from_str(
+            r#"
+            client_id = "shop"
+            name = "Shop"
+            token_endpoint_auth_method = "none"
+            redirect_uris = ["https://shop.example/cb"]
+            "#,
+        )
+        .unwrap();
+        c.id_token_signed_response_alg = client_alg.into();
+        config.clients.push(c);
+        config
+    }
+
+    #[test]
+    fn key_algorithms_are_checked_and_named_in_messages() {
+        let err = |algs: &[&str]| {
+            format!(
+                "{:#}",
+                with_client_alg(algs, "RS256").validate().unwrap_err()
+            )
+        };
+        assert_eq!(Config::default().signing_algs(), [Alg::RS256, Alg::ES256]);
+        let all = with_client_alg(&["RS256", "ES256", "EdDSA", "PS256"], "EdDSA");
+        all.validate().unwrap();
+        assert_eq!(all.signing_algs().len(), 4);
+
+        let e = err(&["RS256", "ES256", "eddsa"]);
+        assert!(
+            e.contains("keys.algorithms[2]") && e.contains("EdDSA"),
+            "{e}"
+        );
+        let e = err(&["ES256", "EdDSA"]);
+        assert!(e.contains("keys.algorithms: must include RS256"), "{e}");
+        let e = err(&["RS256"]);
+        assert!(e.contains("must include ES256"), "{e}");
+        let e = err(&["RS256", "ES256", "RS256"]);
+        assert!(
+            e.contains("keys.algorithms[2]: RS256 is listed twice"),
+            "{e}"
+        );
+        let e = err(&["RS256", "ES256", "HS256"]);
+        assert!(e.contains("keys.algorithms[2]"), "{e}");
+    }
+
+    #[test]
+    fn clients_and_access_tokens_may_only_use_enabled_algorithms() {
+        let e = format!(
+            "{:#}",
+            with_client_alg(&["RS256", "ES256"], "EdDSA")
+                .validate()
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("clients[0] (\"shop\"): id_token_signed_response_alg: EdDSA is not in keys.algorithms"),
+            "{e}"
+        );
+        with_client_alg(&["RS256", "ES256", "PS256"], "PS256")
+            .validate()
+            .unwrap();
+        let e = format!(
+            "{:#}",
+            with_client_alg(&["RS256", "ES256"], "none")
+                .validate()
+                .unwrap_err()
+        );
+        assert!(e.contains("id_token_signed_response_alg"), "{e}");
+
+        let mut config = Config::default();
+        config.tokens.access_token_alg = "PS256".into();
+        let e = format!("{:#}", config.validate().unwrap_err());
+        assert!(
+            e.contains("tokens.access_token_alg: PS256 is not in keys.algorithms"),
+            "{e}"
+        );
+        config.keys.algorithms.push("PS256".into());
+        config.validate().unwrap();
     }
 }

@@ -8,5 +8,6 @@ pub mod backchannel;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod jwks_fetch;
 pub mod keys;
 pub mod tls;

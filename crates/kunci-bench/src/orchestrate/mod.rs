@@ -4,8 +4,8 @@
 //! 2. Embedded default (SQLite + in-memory sessions): start-up time, idle RSS, the harness's own
 //!    ceiling (and wrk's, if installed), every scenario at every concurrency level, code flow
 //!    with RS256 ID tokens, JWKS while password logins saturate, RS256 access tokens.
-//! 3. With `--database-url` and `--redis-url`: PostgreSQL + Redis with one node, then two nodes
-//!    sharing them, then the user-table growth check (1k → 100k → 1M accounts).
+//! 3. With `--database-url` and `--redis-url`: PostgreSQL + Redis with two nodes sharing them,
+//!    then one node, then (on that node) the user-table growth check (1k → 100k → 1M accounts).
 //! 4. The report: JSON and Markdown next to each other, Markdown also on stdout.
 
 use crate::measure::{self, TargetSpec};
@@ -36,7 +36,7 @@ pub struct AllArgs {
     /// Redis URL: keys go under a fresh prefix, deleted at the end.
     #[arg(long, env = "KUNCI_BENCH_REDIS_URL")]
     redis_url: Option<String>,
-    /// Fewer levels, shorter points, no 1M growth step: about 4 minutes instead of 15.
+    /// Fewer levels, shorter points, no 1M growth step: about 4 minutes instead of 12.
     #[arg(long)]
     quick: bool,
     /// Concurrency levels (connections / virtual users).
@@ -161,7 +161,14 @@ pub async fn all(a: AllArgs) -> anyhow::Result<()> {
         },
     };
     eprintln!("Argon2id baseline…");
-    ctx.report.argon2 = Some(seed::argon2_rate(if quick { 1.5 } else { 3.0 }).await?);
+    let secs = if quick { 1.5 } else { 3.0 };
+    let mut argon2 = seed::argon2_rate(secs).await?;
+    let threads = argon2.threads;
+    argon2.reused_memory_cpu_ms = Some(
+        tokio::task::spawn_blocking(move || seed::argon2_reused_memory_cpu_ms(secs, threads))
+            .await??,
+    );
+    ctx.report.argon2 = Some(argon2);
     embedded(&mut ctx).await?;
     match (a.database_url.as_deref(), a.redis_url.as_deref()) {
         (Some(db), Some(redis)) => {
@@ -343,7 +350,7 @@ async fn sweep(ctx: &mut Ctx, d: &Deployment, levels: &[usize]) -> anyhow::Resul
             levels.to_vec()
         };
         for c in lv {
-            let plan = measure::plan(c, ctx.warmup, ctx.duration, &d.pids());
+            let plan = d.plan(c, ctx.warmup, ctx.duration);
             ctx.report
                 .points
                 .push(measure::point(&target, s, &plan, &d.name).await);

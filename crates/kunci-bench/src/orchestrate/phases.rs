@@ -69,7 +69,9 @@ async fn allocator_check(ctx: &mut Ctx, backends: &Backends) -> anyhow::Result<(
     let target = d.spec.connect().await?;
     for (s, c) in [(Scenario::CodeFlow, 8), (Scenario::PasswordLogin, 32)] {
         let plan = d.plan(c, ctx.warmup, ctx.duration);
-        ctx.report.points.push(measure::point(&target, s, &plan, name).await);
+        ctx.report
+            .points
+            .push(measure::point(&target, s, &plan, name).await);
     }
     let pid = d.nodes[0].pid;
     fp.rss_peak_load_mib = ctx

@@ -54,7 +54,7 @@ impl Provider {
     /// RFC 9068 §4: signed by one of our keys, `typ` at+jwt, our issuer, not expired. Which
     /// audience is acceptable is the caller's decision.
     pub fn verify_jwt_access_token(&self, token: &str, now: UnixTime) -> Option<AccessTokenClaims> {
-        let (header, claims) = self.keys.verify(token).ok()?;
+        let (header, claims) = self.keys.current().verify(token).ok()?;
         let claims: AccessTokenClaims = serde_json::from_value(claims).ok()?;
         let ok = header.get("typ").and_then(Value::as_str) == Some("at+jwt")
             && claims.iss == self.settings.issuer

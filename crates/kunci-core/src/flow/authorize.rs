@@ -2,12 +2,13 @@
 
 use super::Provider;
 use crate::authorize::{AuthorizationRequest, AuthorizeError, AuthorizeParams, validate};
+use crate::claims_request::meets_essential_acr;
 use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::code::CodeGrant;
 use crate::error::{ErrorCode, OAuthError, PortError};
 use crate::interaction::{Interaction, Step};
-use crate::secret::{random_token, random_uuid, token_key};
+use crate::secret::{constant_time_eq, random_token, random_uuid, token_key};
 use crate::sso::SsoSession;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +33,27 @@ impl Provider {
         browser_key: &str,
         now: UnixTime,
     ) -> Result<AuthorizeOutcome, PortError> {
+        // RFC 9126 §4: a `request_uri` from `/par` stands for the whole request.
+        let pushed = match self.pushed_params(params).await? {
+            Ok(p) => p,
+            Err(e) => return Ok(AuthorizeOutcome::ErrorPage(e)),
+        };
+        // RFC 9101 §6.3: a `request` object stands for the whole request too.
+        let signed = match pushed {
+            Some(_) => None,
+            None => match self.request_object_params(params, now).await? {
+                Ok(p) => p,
+                Err(e) => return Ok(AuthorizeOutcome::ErrorPage(e)),
+            },
+        };
+        let params = pushed.as_ref().or(signed.as_ref()).unwrap_or(params);
         let (client, req) = match validate(params, &self.clients) {
+            Ok((client, _)) if client.require_par && pushed.is_none() => {
+                // RFC 9126 §6: this client's requests must come through `/par`.
+                return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
+                    "this application must use pushed authorization requests",
+                )));
+            }
             Ok(v) => v,
             Err(AuthorizeError::Page(e)) => return Ok(AuthorizeOutcome::ErrorPage(e)),
             Err(AuthorizeError::Redirect {
@@ -48,8 +69,14 @@ impl Provider {
             }
         };
         let reauthenticate = req.prompt.login || req.prompt.select_account;
-        let session = match self.live_session(session_id).await? {
-            Some(s) if !reauthenticate && !exceeds_max_age(&req, s.auth_time, now) => s,
+        let session = match self.live_session(session_id, now).await? {
+            Some(s)
+                if !reauthenticate
+                    && !exceeds_max_age(&req, s.auth_time, now)
+                    && self.claims_met(&req, &s).is_ok() =>
+            {
+                s
+            }
             _ if req.prompt.none => {
                 return Ok(self.fail(&req, ErrorCode::LoginRequired, "the user is not signed in"));
             }
@@ -80,9 +107,12 @@ impl Provider {
     }
 
     /// The session behind a cookie, if it exists and its account still does.
+    /// Expiry is checked here on the provider's clock as well as by the store's TTL, so a session
+    /// ends exactly on time whatever the backend purges and however node clocks differ.
     pub(super) async fn live_session(
         &self,
         session_id: Option<&str>,
+        now: UnixTime,
     ) -> Result<Option<SsoSession>, PortError> {
         let Some(id) = session_id else {
             return Ok(None);
@@ -94,6 +124,7 @@ impl Provider {
             Err(e) => return Err(e),
         };
         match session {
+            Some(s) if now - s.created_at >= self.settings.session_ttl as i64 => Ok(None),
             Some(s) if self.durable.find_by_id(&s.account_id).await?.is_some() => Ok(Some(s)),
             _ => Ok(None),
         }
@@ -145,6 +176,16 @@ impl Provider {
         })
     }
 
+    /// [`check_claims_met`] for the request's client.
+    fn claims_met(&self, req: &AuthorizationRequest, session: &SsoSession) -> Result<(), OAuthError> {
+        let client = self
+            .clients
+            .get(&req.client_id)
+            .ok_or_else(OAuthError::server_error)?;
+        let subject = self.subject(&client, &session.account_id)?;
+        check_claims_met(req, &subject, session)
+    }
+
     /// Mints a one-time code for `req` in `session` and returns the redirect to the client.
     pub(super) async fn issue_code(
         &self,
@@ -152,6 +193,9 @@ impl Provider {
         session: &SsoSession,
         now: UnixTime,
     ) -> Result<String, PortError> {
+        if let Err(e) = self.claims_met(req, session) {
+            return Ok(self.error_redirect(&req.redirect_uri, req.state.as_deref(), &e));
+        }
         let code = random_token();
         let grant = CodeGrant {
             client_id: req.client_id.clone(),
@@ -166,6 +210,7 @@ impl Provider {
             amr: session.amr.clone(),
             issued_at: now,
             grant_id: random_uuid(),
+            claims: req.claims.clone(),
         };
         self.records()
             .put_code(&code, &grant, self.settings.code_ttl)
@@ -226,6 +271,32 @@ impl Provider {
         }
         url.into()
     }
+}
+
+/// OIDC Core §3.1.2.2 and §5.5.1: a requested `sub` value must be the signed-in user's, or
+/// no code is issued; §5.5.1.1: an essential `acr` must be reached by this sign-in.
+/// The `sub` compared is the one the client sees (public or pairwise, OIDC Core §8).
+fn check_claims_met(
+    req: &AuthorizationRequest,
+    subject: &str,
+    session: &SsoSession,
+) -> Result<(), OAuthError> {
+    let claims = req.claims.as_ref();
+    if let Some(sub) = claims.and_then(|c| c.required_sub())
+        && !constant_time_eq(sub.as_bytes(), subject.as_bytes())
+    {
+        return Err(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "the signed-in user is not the requested subject",
+        ));
+    }
+    if !meets_essential_acr(claims, &session.amr) {
+        return Err(OAuthError::new(
+            ErrorCode::UnmetAuthenticationRequirements,
+            "the sign-in does not reach the essential acr requested",
+        ));
+    }
+    Ok(())
 }
 
 /// OIDC Core §3.1.2.1: re-authenticate when more than `max_age` seconds have passed since

@@ -51,8 +51,13 @@ impl Provider {
         &self,
         id: &str,
         browser_key: Option<&str>,
+        now: UnixTime,
     ) -> Result<InteractionView, InteractionError> {
         let ix = match self.records().interaction(id).await {
+            // Exact expiry on the provider's clock, whatever the store has purged.
+            Ok(Some(ix)) if now - ix.created_at >= self.settings.interaction_ttl as i64 => {
+                return Err(InteractionError::Gone);
+            }
             Ok(Some(ix)) => ix,
             Ok(None) | Err(PortError::Corrupt(_)) => return Err(InteractionError::Gone),
             Err(e) => return Err(e.into()),
@@ -142,8 +147,14 @@ impl Provider {
             .clone()
             .ok_or(InteractionError::Gone)?;
         if decision.remember {
-            let mut scopes = interaction.request.scopes.clone();
+            // Remembering adds to what was allowed before; it never silently forgets a scope.
+            let mut scopes = match self.durable.find(&account_id, &client.id).await? {
+                Some(earlier) => earlier.scopes,
+                None => Vec::new(),
+            };
+            scopes.extend(interaction.request.scopes.iter().cloned());
             scopes.sort();
+            scopes.dedup();
             let consent = Consent {
                 account_id,
                 client_id: client.id.clone(),
@@ -154,7 +165,7 @@ impl Provider {
         }
         let session_id = interaction.session_id.clone();
         let session = self
-            .live_session(session_id.as_deref())
+            .live_session(session_id.as_deref(), now)
             .await?
             .ok_or(InteractionError::Gone)?;
         let next = self.advance(interaction, &session, now).await?;
@@ -213,8 +224,9 @@ impl Provider {
     pub async fn session_account(
         &self,
         session_id: Option<&str>,
+        now: UnixTime,
     ) -> Result<Option<(SsoSession, Account)>, PortError> {
-        let Some(s) = self.live_session(session_id).await? else {
+        let Some(s) = self.live_session(session_id, now).await? else {
             return Ok(None);
         };
         Ok(self

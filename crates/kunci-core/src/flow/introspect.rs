@@ -12,7 +12,7 @@
 use super::Provider;
 use super::revoke::{TokenKind, search_order};
 use crate::claims::AccessTokenClaims;
-use crate::client::{Client, PresentedCredentials, authenticate};
+use crate::client::{Client, PresentedCredentials};
 use crate::clock::UnixTime;
 use crate::error::{OAuthError, PortError};
 use crate::ports::RefreshToken;
@@ -36,7 +36,9 @@ impl Provider {
         req: IntrospectionRequest,
         now: UnixTime,
     ) -> Result<Map<String, Value>, OAuthError> {
-        let caller = self.authenticate_confidential(req.credentials.as_ref())?;
+        let caller = self
+            .authenticate_confidential(req.credentials.as_ref(), now)
+            .await?;
         let token = req
             .token
             .as_deref()
@@ -55,13 +57,14 @@ impl Provider {
     }
 
     /// RFC 7662 §2.1: the caller must authenticate; a public client cannot.
-    fn authenticate_confidential(
+    async fn authenticate_confidential(
         &self,
         presented: Option<&PresentedCredentials>,
+        now: UnixTime,
     ) -> Result<Arc<Client>, OAuthError> {
         let presented = presented
             .ok_or_else(|| OAuthError::invalid_client("client authentication is missing"))?;
-        let client = authenticate(&self.clients, presented)?;
+        let client = self.authenticate_client(presented, now).await?;
         if client.is_public() {
             return Err(OAuthError::invalid_client(
                 "introspection needs client authentication, which a public client cannot give",
@@ -101,7 +104,18 @@ impl Provider {
             && now < stored.idle_expires_at
             && now < stored.absolute_expires_at
             && self.durable.find_by_id(&stored.account_id).await?.is_some();
-        Ok(usable.then(|| refresh_token_answer(&stored, &self.settings.issuer)))
+        if !usable {
+            return Ok(None);
+        }
+        // The caller is the token's client: it sees its own `sub` (public or pairwise).
+        let Ok(sub) = self.subject(caller, &stored.account_id) else {
+            return Ok(None);
+        };
+        Ok(Some(refresh_token_answer(
+            &stored,
+            &self.settings.issuer,
+            &sub,
+        )))
     }
 }
 
@@ -138,12 +152,12 @@ fn access_token_answer(c: &AccessTokenClaims) -> Map<String, Value> {
 }
 
 /// A refresh token ends at whichever comes first, its idle or its absolute expiry.
-fn refresh_token_answer(t: &RefreshToken, issuer: &str) -> Map<String, Value> {
+fn refresh_token_answer(t: &RefreshToken, issuer: &str, sub: &str) -> Map<String, Value> {
     object(json!({
         "active": true,
         "scope": scope::join(&t.scopes),
         "client_id": t.client_id,
-        "sub": t.account_id,
+        "sub": sub,
         "iss": issuer,
         "exp": t.idle_expires_at.min(t.absolute_expires_at),
         "iat": t.created_at,

@@ -34,7 +34,12 @@ pub struct LoggedOut {
 impl Provider {
     /// RP-Initiated Logout §2–§4: checks the request's hint, client and redirect URI.
     pub fn check_end_session(&self, params: &EndSessionParams) -> Result<EndSession, OAuthError> {
-        check_end_session(params, &self.settings.issuer, &self.keys, &self.clients)
+        check_end_session(
+            params,
+            &self.settings.issuer,
+            &self.keys.current(),
+            &self.clients,
+        )
     }
 
     /// Ends the SSO session `session_id` (the user confirmed), hands a logout token for each
@@ -85,14 +90,20 @@ impl Provider {
         now: UnixTime,
     ) -> Option<BackChannelNotice> {
         let channel = client.backchannel_logout.as_ref()?;
-        let Some(key) = self.keys.signing_key(client.id_token_alg) else {
+        let keys = self.keys.current();
+        let Some(key) = keys.signing_key_at(client.id_token_alg, now) else {
             tracing::error!(client_id = %client.id, "no signing key for the client's ID token algorithm; logout token not sent");
+            return None;
+        };
+        // The `sub` of the client's ID tokens (public or pairwise, OIDC Core §8).
+        let Ok(sub) = self.subject(client, &session.account_id) else {
+            tracing::error!(client_id = %client.id, "no pairwise salt for a pairwise client; logout token not sent");
             return None;
         };
         let claims = LogoutTokenClaims::new(
             &self.settings.issuer,
             &client.id,
-            &session.account_id,
+            &sub,
             sid,
             now,
         );

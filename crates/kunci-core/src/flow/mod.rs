@@ -5,9 +5,12 @@
 
 mod access_token;
 mod authorize;
+mod client_auth;
 mod interaction;
 mod introspect;
 mod logout;
+mod par;
+mod request_object;
 mod revoke;
 mod token;
 mod userinfo;
@@ -16,14 +19,18 @@ pub use authorize::AuthorizeOutcome;
 pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOutcome};
 pub use introspect::IntrospectionRequest;
 pub use logout::LoggedOut;
+pub use par::{PAR_TTL, ParResponse, REQUEST_URI_PREFIX};
+pub use request_object::REQUEST_OBJECT_ALGS;
 pub use revoke::RevocationRequest;
 pub use token::{TokenRequest, TokenResponse};
 
 use crate::client::ClientRegistry;
-use crate::jose::{Alg, KeySet};
+use crate::client_assertion::JwksFetcher;
+use crate::jose::{Alg, SharedKeys};
 use crate::logout::LogoutNotifier;
 use crate::ports::{DurableStore, EphemeralStore};
 use crate::records::Records;
+use crate::subject::PairwiseSalt;
 use std::sync::Arc;
 
 /// Lifetimes and identity of this provider. Defaults follow RFC 9700 and OIDC practice.
@@ -44,6 +51,9 @@ pub struct Settings {
     /// Algorithm for JWT access tokens (RFC 9068).
     pub access_token_alg: Alg,
     pub ui_locales: Vec<String>,
+    /// OIDC Core §8.1: the salt of pairwise subject identifiers; required when any client is
+    /// pairwise (the configuration checks it).
+    pub pairwise_salt: Option<Arc<PairwiseSalt>>,
 }
 
 impl Settings {
@@ -58,6 +68,7 @@ impl Settings {
             email_verification_ttl: 24 * 3600,
             access_token_alg: Alg::ES256,
             ui_locales: vec!["id".into(), "en".into()],
+            pairwise_salt: None,
         }
     }
 }
@@ -66,11 +77,14 @@ impl Settings {
 pub struct Provider {
     pub settings: Settings,
     pub clients: ClientRegistry,
-    pub keys: Arc<KeySet>,
+    /// The signing keys; the composition root replaces the set when keys are reloaded.
+    pub keys: SharedKeys,
     pub durable: Arc<dyn DurableStore>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     /// Delivers back-channel logout tokens (I/O, off the request path).
     pub logout_notifier: Arc<dyn LogoutNotifier>,
+    /// Fetches clients' JWK Sets from their `jwks_uri` (I/O, cached by the implementation).
+    pub jwks_fetcher: Arc<dyn JwksFetcher>,
 }
 
 impl Provider {
@@ -78,12 +92,28 @@ impl Provider {
         Records(self.ephemeral.as_ref())
     }
 
+    /// The `sub` `client` sees for an account (OIDC Core §8): the account id, or its pairwise
+    /// value. Fails closed (`server_error`) for a pairwise client without a salt, which the
+    /// configuration never lets start.
+    pub(crate) fn subject(
+        &self,
+        client: &crate::client::Client,
+        account_id: &str,
+    ) -> Result<String, crate::error::OAuthError> {
+        crate::subject::subject_for(
+            &client.subject_type,
+            self.settings.pairwise_salt.as_deref(),
+            account_id,
+        )
+        .ok_or_else(crate::error::OAuthError::server_error)
+    }
+
     /// The discovery document.
     pub fn metadata(&self) -> serde_json::Value {
         crate::discovery::metadata(
             &self.settings.issuer,
             &self.clients,
-            &self.keys.algs(),
+            &self.keys.current().algs(),
             &self.settings.ui_locales,
         )
     }

@@ -8,7 +8,7 @@
 
 use super::Provider;
 use super::access_token::looks_like_jwt;
-use crate::client::{Client, PresentedCredentials, authenticate};
+use crate::client::{Client, PresentedCredentials};
 use crate::clock::UnixTime;
 use crate::error::{OAuthError, PortError};
 use crate::secret::token_key;
@@ -47,7 +47,7 @@ impl Provider {
             .credentials
             .as_ref()
             .ok_or_else(|| OAuthError::invalid_client("client authentication is missing"))?;
-        let client = authenticate(&self.clients, presented)?;
+        let client = self.authenticate_client(presented, now).await?;
         let token = req
             .token
             .as_deref()

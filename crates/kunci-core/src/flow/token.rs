@@ -8,7 +8,7 @@ mod issue;
 mod refresh;
 
 use super::Provider;
-use crate::client::{GrantType, PresentedCredentials, authenticate};
+use crate::client::{GrantType, PresentedCredentials};
 use crate::clock::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
 use serde::Serialize;
@@ -52,7 +52,7 @@ impl Provider {
             .credentials
             .as_ref()
             .ok_or_else(|| OAuthError::invalid_client("client authentication is missing"))?;
-        let client = authenticate(&self.clients, presented)?;
+        let client = self.authenticate_client(presented, now).await?;
         let grant = match req.grant_type.as_deref() {
             None => return Err(OAuthError::invalid_request("grant_type is missing")),
             Some(g) => GrantType::parse(g).ok_or_else(|| {

@@ -1,8 +1,8 @@
 //! The userinfo endpoint (OIDC Core §5.3): check the bearer access token (JWT or opaque, see
-//! `access_token`), release claims by scope.
+//! `access_token`), release claims by scope and by the `claims` request (OIDC Core §5.5).
 
 use super::Provider;
-use crate::claims::user_claims;
+use crate::claims::{SignIn, add_requested, user_claims};
 use crate::clock::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
 use serde_json::{Map, Value};
@@ -27,11 +27,31 @@ impl Provider {
                 "the openid scope is required",
             ));
         }
+        // A pairwise `sub` (OIDC Core §8.1) names the account only through the sealed `uid`.
+        let account_id = match (&claims.uid, &self.settings.pairwise_salt) {
+            (None, _) => claims.sub.clone(),
+            (Some(uid), Some(salt)) => salt
+                .open_uid(&claims.jti, uid)
+                .ok_or_else(|| OAuthError::invalid_token("the access token is not valid"))?,
+            (Some(_), None) => {
+                return Err(OAuthError::invalid_token("the access token is not valid"));
+            }
+        };
         let account = self
             .durable
-            .find_by_id(&claims.sub)
+            .find_by_id(&account_id)
             .await?
             .ok_or_else(|| OAuthError::invalid_token("the account no longer exists"))?;
-        Ok(user_claims(&account, &scopes))
+        let mut released = user_claims(&account, &scopes);
+        // The client's own `sub`: the account id, or its pairwise value.
+        released.insert("sub".into(), Value::String(claims.sub.clone()));
+        // OIDC Core §5.5: claims the `claims` parameter named for userinfo, whatever the scopes.
+        let sign_in = SignIn {
+            auth_time: claims.auth_time,
+            acr: claims.acr.as_deref(),
+            amr: &claims.amr,
+        };
+        add_requested(&mut released, &account, &claims.userinfo_claims, &sign_in);
+        Ok(released)
     }
 }

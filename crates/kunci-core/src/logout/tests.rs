@@ -27,6 +27,9 @@ fn client(id: &str) -> Client {
         post_logout_redirect_uris: vec![format!("https://{id}.example/bye")],
         backchannel_logout: None,
         frontchannel_logout: None,
+        assertion_keys: None,
+        require_par: false,
+        subject_type: Default::default(),
     }
 }
 

@@ -8,6 +8,7 @@ use kunci_core::PortError;
 use kunci_core::ports::{AccountRepo, ConsentRepo, DurableStore, KeyRepo};
 use kunci_store::Database;
 
+pub use crate::key_rotation::*;
 pub use crate::refresh_tokens::*;
 
 pub async fn a_created_account_is_found_by_id_and_by_email(db: Database) {

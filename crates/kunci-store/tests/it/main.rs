@@ -8,6 +8,7 @@
 mod backends;
 mod conformance;
 mod connect;
+mod key_rotation;
 mod refresh_tokens;
 mod support;
 
@@ -55,6 +56,10 @@ conformance!(
     keys_are_listed_by_creation_time_then_kid,
     a_key_is_added_only_while_its_algorithm_has_no_active_key,
     racing_nodes_store_one_first_key_per_algorithm,
+    a_rotation_stores_the_successor_and_schedules_the_retirement_of_the_signer,
+    a_pending_rotation_is_not_stacked,
+    concurrent_rotations_of_one_algorithm_let_exactly_one_win,
+    retired_keys_are_deleted_only_once_retired_long_enough,
     an_inserted_refresh_token_is_found_with_every_field,
     a_second_refresh_token_with_the_same_hash_is_a_conflict,
     a_refresh_token_for_an_unknown_account_is_refused,

@@ -3,6 +3,7 @@
 
 use crate::support::account;
 use kunci_core::PortError;
+use kunci_core::claims_request::ClaimsRequest;
 use kunci_core::ports::{AccountRepo, RefreshToken, RefreshTokenRepo};
 use kunci_store::Database;
 
@@ -23,6 +24,10 @@ fn token(n: u32, family: &str, account_id: &str) -> RefreshToken {
         absolute_expires_at: T0 + 90 * 86_400,
         idle_expires_at: T0 + 30 * 86_400,
         used_at: None,
+        claims: Some(
+            ClaimsRequest::parse(r#"{"id_token":{"acr":{"essential":true,"values":["a"]}}}"#)
+                .unwrap(),
+        ),
     }
 }
 

@@ -193,6 +193,7 @@ pub fn stored_key(kid: &str, alg: &str, created_at: UnixTime) -> StoredKey {
         alg: alg.into(),
         sealed: format!("sealed:{kid}").into_bytes(),
         created_at,
+        activates_at: created_at,
         retired_at: None,
     }
 }

@@ -5,7 +5,7 @@
 //! allowed by that page's CSP alone).
 
 mod backchannel;
-mod receiver;
+pub(crate) mod receiver;
 
 use crate::jwt::{Jwt, signed_by_stranger};
 use crate::support::{

@@ -128,12 +128,12 @@ async fn full_flow(client: &TestClient, alg: CoreJwsSigningAlgorithm) {
     );
 }
 
-#[tokio::test]
-async fn confidential_client_signs_in_with_rs256_id_token() {
-    full_flow(&WEB, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256).await;
-}
+kunci_testkit::on_every_backend! {
+    async fn confidential_client_signs_in_with_rs256_id_token() {
+        full_flow(&WEB, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256).await;
+    }
 
-#[tokio::test]
-async fn public_client_signs_in_with_pkce_and_es256_id_token() {
-    full_flow(&SPA, CoreJwsSigningAlgorithm::EcdsaP256Sha256).await;
+    async fn public_client_signs_in_with_pkce_and_es256_id_token() {
+        full_flow(&SPA, CoreJwsSigningAlgorithm::EcdsaP256Sha256).await;
+    }
 }

@@ -33,8 +33,8 @@ async fn node(database_url: &str, issuer: Option<&str>) -> TestServer {
 }
 
 fn signing_kid(server: &TestServer, alg: Alg) -> String {
-    let keys = &server.kunci.state.provider.keys;
-    keys.signing_key(alg)
+    let keys = server.kunci.state.provider.keys.current();
+    keys.signing_key_at(alg, server.kunci.state.now())
         .expect("a key per algorithm")
         .kid()
         .to_owned()

@@ -27,68 +27,10 @@ async fn real_access_token(server: &TestServer, email: &str) -> Jwt {
     Jwt::decode(tokens["access_token"].as_str().unwrap())
 }
 
-#[tokio::test]
-async fn request_without_a_token_gets_a_bearer_challenge_without_error_code() {
-    let server = TestServer::start().await;
-    let reply = Reply::read(http().get(server.url("/userinfo")).send().await.unwrap()).await;
-    assert_eq!(reply.status, 401);
-    let challenge = reply.header("www-authenticate").unwrap_or_default();
-    assert!(challenge.starts_with("Bearer realm="), "{challenge:?}");
-    assert!(
-        !challenge.contains("error="),
-        "RFC 6750 §3.1: no error code when no credentials were sent: {challenge:?}"
-    );
-    assert_eq!(
-        reply.header("access-control-allow-origin"),
-        Some("*"),
-        "an SPA can read the challenge"
-    );
-}
 
-#[tokio::test]
-async fn garbage_token_is_invalid_token() {
-    let server = TestServer::start().await;
-    for garbage in [
-        "garbage",
-        "a.b.c",
-        "eyJhbGciOiJFUzI1NiJ9.e30.AAAA",
-        "a.b.c.d.e",
-    ] {
-        let reply = userinfo(&server, garbage).await;
-        assert_invalid_token(&reply);
-        assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
-    }
-}
 
-#[tokio::test]
-async fn token_signed_by_a_foreign_key_is_invalid_token() {
-    let (server, email) = server_with_user().await;
-    let real = real_access_token(&server, &email).await;
-    let stranger =
-        SigningKey::from_pkcs8(Alg::ES256, &generate_pkcs8(Alg::ES256).unwrap()).unwrap();
-    let forged = stranger.sign("at+jwt", &real.claims);
-    assert_invalid_token(&userinfo(&server, &forged).await);
-}
 
-#[tokio::test]
-async fn token_naming_our_key_but_signed_by_another_is_invalid_token() {
-    let (server, email) = server_with_user().await;
-    let real = real_access_token(&server, &email).await;
-    assert_eq!(real.header["alg"], "ES256");
-    let forged = signed_by_stranger(&real.header, &real.claims);
-    assert_invalid_token(&userinfo(&server, &forged).await);
-}
 
-#[tokio::test]
-async fn alg_none_token_is_invalid_token() {
-    let (server, email) = server_with_user().await;
-    let real = real_access_token(&server, &email).await;
-    let mut header = real.header.clone();
-    header["alg"] = "none".into();
-    assert_invalid_token(&userinfo(&server, &unsigned(&header, &real.claims, b"")).await);
-    let hs256 = serde_json::json!({"alg": "HS256", "typ": "at+jwt", "kid": real.header["kid"]});
-    assert_invalid_token(&userinfo(&server, &unsigned(&hs256, &real.claims, b"mac")).await);
-}
 
 #[tokio::test]
 async fn expired_access_token_is_invalid_token() {
@@ -105,47 +47,8 @@ async fn expired_access_token_is_invalid_token() {
     assert_invalid_token(&userinfo(&server, at).await);
 }
 
-#[tokio::test]
-async fn id_token_is_not_accepted_as_an_access_token() {
-    let (server, email) = server_with_user().await;
-    let tokens = fresh_tokens(&server, &FIRST, &email).await;
-    let reply = userinfo(&server, tokens["id_token"].as_str().unwrap()).await;
-    assert_invalid_token(&reply);
-}
 
-#[tokio::test]
-async fn basic_scheme_is_invalid_request() {
-    let server = TestServer::start().await;
-    let reply = Reply::read(
-        http()
-            .get(server.url("/userinfo"))
-            .basic_auth("web", Some("secret"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_oauth_error(reply.status, &reply.json(), ErrorCode::InvalidRequest);
-}
 
-#[tokio::test]
-async fn userinfo_answers_post_like_get() {
-    let (server, email) = server_with_user().await;
-    let tokens = fresh_tokens(&server, &FIRST, &email).await;
-    let at = tokens["access_token"].as_str().unwrap();
-    let reply = Reply::read(
-        http()
-            .post(server.url("/userinfo"))
-            .bearer_auth(at)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.json(), userinfo(&server, at).await.json());
-    assert_eq!(reply.header("cache-control"), Some("no-store"));
-}
 
 /// Userinfo claims for a sign-in that asked for `scope`.
 async fn claims_for_scope(scope: &str) -> serde_json::Value {
@@ -161,39 +64,134 @@ async fn claims_for_scope(scope: &str) -> serde_json::Value {
     reply.json()
 }
 
-#[tokio::test]
-async fn openid_scope_alone_releases_only_sub() {
-    let claims = claims_for_scope("openid").await;
-    let keys: Vec<&String> = claims.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["sub"], "{claims}");
-}
+kunci_testkit::on_every_backend! {
+    async fn request_without_a_token_gets_a_bearer_challenge_without_error_code() {
+        let server = TestServer::start().await;
+        let reply = Reply::read(http().get(server.url("/userinfo")).send().await.unwrap()).await;
+        assert_eq!(reply.status, 401);
+        let challenge = reply.header("www-authenticate").unwrap_or_default();
+        assert!(challenge.starts_with("Bearer realm="), "{challenge:?}");
+        assert!(
+            !challenge.contains("error="),
+            "RFC 6750 §3.1: no error code when no credentials were sent: {challenge:?}"
+        );
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("*"),
+            "an SPA can read the challenge"
+        );
+    }
 
-#[tokio::test]
-async fn without_email_scope_there_is_no_email_claim() {
-    let claims = claims_for_scope("openid profile").await;
-    assert_eq!(claims["name"], "Ayu Lestari");
-    assert!(claims.get("email").is_none(), "{claims}");
-    assert!(claims.get("email_verified").is_none(), "{claims}");
-}
+    async fn garbage_token_is_invalid_token() {
+        let server = TestServer::start().await;
+        for garbage in [
+            "garbage",
+            "a.b.c",
+            "eyJhbGciOiJFUzI1NiJ9.e30.AAAA",
+            "a.b.c.d.e",
+        ] {
+            let reply = userinfo(&server, garbage).await;
+            assert_invalid_token(&reply);
+            assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+        }
+    }
 
-#[tokio::test]
-async fn email_scope_releases_email_but_not_name() {
-    let claims = claims_for_scope("openid email").await;
-    assert_eq!(claims["email"], "ayu@example.com");
-    assert_eq!(claims["email_verified"], true);
-    assert!(claims.get("name").is_none(), "{claims}");
-}
+    async fn token_signed_by_a_foreign_key_is_invalid_token() {
+        let (server, email) = server_with_user().await;
+        let real = real_access_token(&server, &email).await;
+        let stranger =
+            SigningKey::from_pkcs8(Alg::ES256, &generate_pkcs8(Alg::ES256).unwrap()).unwrap();
+        let forged = stranger.sign("at+jwt", &real.claims);
+        assert_invalid_token(&userinfo(&server, &forged).await);
+    }
 
-#[tokio::test]
-async fn token_without_openid_scope_is_insufficient_scope() {
-    let (server, email) = server_with_user().await;
-    let browser = Browser::new(&server.issuer);
-    let authz = Authz::new(&WEB).set("scope", "email");
-    let redirect = sign_in(&server, &browser, &authz, &email).await;
-    let code = code_from(&server, &authz, &redirect);
-    let (status, tokens) = exchange(&server, &authz, &code).await;
-    assert_eq!(status, 200, "{tokens}");
-    assert!(tokens.get("id_token").is_none(), "no openid, no ID token");
-    let reply = userinfo(&server, tokens["access_token"].as_str().unwrap()).await;
-    assert_oauth_error(reply.status, &reply.json(), ErrorCode::InsufficientScope);
+    async fn token_naming_our_key_but_signed_by_another_is_invalid_token() {
+        let (server, email) = server_with_user().await;
+        let real = real_access_token(&server, &email).await;
+        assert_eq!(real.header["alg"], "ES256");
+        let forged = signed_by_stranger(&real.header, &real.claims);
+        assert_invalid_token(&userinfo(&server, &forged).await);
+    }
+
+    async fn alg_none_token_is_invalid_token() {
+        let (server, email) = server_with_user().await;
+        let real = real_access_token(&server, &email).await;
+        let mut header = real.header.clone();
+        header["alg"] = "none".into();
+        assert_invalid_token(&userinfo(&server, &unsigned(&header, &real.claims, b"")).await);
+        let hs256 = serde_json::json!({"alg": "HS256", "typ": "at+jwt", "kid": real.header["kid"]});
+        assert_invalid_token(&userinfo(&server, &unsigned(&hs256, &real.claims, b"mac")).await);
+    }
+
+    async fn id_token_is_not_accepted_as_an_access_token() {
+        let (server, email) = server_with_user().await;
+        let tokens = fresh_tokens(&server, &FIRST, &email).await;
+        let reply = userinfo(&server, tokens["id_token"].as_str().unwrap()).await;
+        assert_invalid_token(&reply);
+    }
+
+    async fn basic_scheme_is_invalid_request() {
+        let server = TestServer::start().await;
+        let reply = Reply::read(
+            http()
+                .get(server.url("/userinfo"))
+                .basic_auth("web", Some("secret"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_oauth_error(reply.status, &reply.json(), ErrorCode::InvalidRequest);
+    }
+
+    async fn userinfo_answers_post_like_get() {
+        let (server, email) = server_with_user().await;
+        let tokens = fresh_tokens(&server, &FIRST, &email).await;
+        let at = tokens["access_token"].as_str().unwrap();
+        let reply = Reply::read(
+            http()
+                .post(server.url("/userinfo"))
+                .bearer_auth(at)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.json(), userinfo(&server, at).await.json());
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+    }
+
+    async fn openid_scope_alone_releases_only_sub() {
+        let claims = claims_for_scope("openid").await;
+        let keys: Vec<&String> = claims.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["sub"], "{claims}");
+    }
+
+    async fn without_email_scope_there_is_no_email_claim() {
+        let claims = claims_for_scope("openid profile").await;
+        assert_eq!(claims["name"], "Ayu Lestari");
+        assert!(claims.get("email").is_none(), "{claims}");
+        assert!(claims.get("email_verified").is_none(), "{claims}");
+    }
+
+    async fn email_scope_releases_email_but_not_name() {
+        let claims = claims_for_scope("openid email").await;
+        assert_eq!(claims["email"], "ayu@example.com");
+        assert_eq!(claims["email_verified"], true);
+        assert!(claims.get("name").is_none(), "{claims}");
+    }
+
+    async fn token_without_openid_scope_is_insufficient_scope() {
+        let (server, email) = server_with_user().await;
+        let browser = Browser::new(&server.issuer);
+        let authz = Authz::new(&WEB).set("scope", "email");
+        let redirect = sign_in(&server, &browser, &authz, &email).await;
+        let code = code_from(&server, &authz, &redirect);
+        let (status, tokens) = exchange(&server, &authz, &code).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert!(tokens.get("id_token").is_none(), "no openid, no ID token");
+        let reply = userinfo(&server, tokens["access_token"].as_str().unwrap()).await;
+        assert_oauth_error(reply.status, &reply.json(), ErrorCode::InsufficientScope);
+    }
 }

@@ -1,4 +1,5 @@
-//! Discovery (OIDC Discovery §4) and the JWKS, served from bytes prepared at start-up.
+//! Discovery (OIDC Discovery §4) and the JWKS, served from bytes prepared at start-up (the
+//! JWKS: whenever the keys are reloaded).
 
 use crate::headers::CORS_ALLOW_ORIGIN;
 use crate::state::AppState;
@@ -11,7 +12,7 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
 
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     // RFC 7517 §8.5: application/jwk-set+json; clients also accept plain JSON.
-    let mut r = json_document(state.jwks_json.clone());
+    let mut r = json_document(state.jwks_json());
     r.headers_mut().insert(
         CONTENT_TYPE,
         actix_web::http::header::HeaderValue::from_static("application/jwk-set+json"),

@@ -12,6 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kunci_core::OAuthError;
 use kunci_core::client::PresentedCredentials;
+use kunci_core::client_assertion::{JWT_BEARER, unverified_subject};
 use kunci_core::flow::TokenRequest;
 use kunci_core::secret::Secret;
 use std::collections::HashMap;
@@ -100,6 +101,19 @@ fn credentials(
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let assertion_type = form.remove("client_assertion_type");
+    let assertion = form.remove("client_assertion");
+    if assertion_type.is_some() || assertion.is_some() {
+        let basic =
+            header.is_some_and(|h| h.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("basic ")));
+        if form_secret.is_some() || basic {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            )
+            .into());
+        }
+        return jwt_assertion(form_id, assertion_type, assertion).map(Some);
+    }
     if let Some(h) = header.and_then(|h| {
         h.strip_prefix("Basic ")
             .or_else(|| h.strip_prefix("basic "))
@@ -130,6 +144,35 @@ fn credentials(
         }),
         (Some(client_id), None) => Some(PresentedCredentials::None { client_id }),
         (None, _) => None,
+    })
+}
+
+/// RFC 7521 §4.2 / RFC 7523 §2.2: `client_assertion_type` (the JWT bearer type) and
+/// `client_assertion`. Without a `client_id` the assertion's `sub` names the client; the
+/// core then checks that `iss` and `sub` are that client.
+fn jwt_assertion(
+    form_id: Option<String>,
+    assertion_type: Option<String>,
+    assertion: Option<String>,
+) -> Result<PresentedCredentials, JsonError> {
+    let (Some(kind), Some(assertion)) = (assertion_type, assertion) else {
+        return Err(OAuthError::invalid_request(
+            "client_assertion and client_assertion_type go together",
+        )
+        .into());
+    };
+    if kind != JWT_BEARER {
+        return Err(OAuthError::invalid_client(format!(
+            "client_assertion_type must be {JWT_BEARER}"
+        ))
+        .into());
+    }
+    let client_id = form_id
+        .or_else(|| unverified_subject(&assertion))
+        .ok_or_else(|| OAuthError::invalid_client("the client assertion names no client"))?;
+    Ok(PresentedCredentials::Assertion {
+        client_id,
+        assertion: Secret::new(assertion),
     })
 }
 

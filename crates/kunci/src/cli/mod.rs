@@ -37,7 +37,7 @@ pub enum Command {
     /// Helpers for registering clients.
     #[command(subcommand)]
     Client(client::ClientCommand),
-    /// Signing keys: generate the master key that seals them in the database.
+    /// Signing keys: rotate and list them; generate the master key that seals them in the database.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
 }
@@ -61,8 +61,9 @@ pub fn init_logging() {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Keys(cmd) = cli.command {
-        // Before loading the configuration, which may name a master key not generated yet.
-        return keys::run(cmd);
+        // `generate-master-key` runs before loading the configuration, which may name a
+        // master key not generated yet; the other `keys` commands load it themselves.
+        return keys::run(cmd, cli.config.as_deref()).await;
     }
     let loaded = Config::load(cli.config.as_deref())?;
     match cli.command {

@@ -212,3 +212,79 @@ fn a_missing_config_file_is_an_error() {
     dir.run(&["--config", missing, "check-config"], None)
         .assert_failure_mentions(&[missing, "does not exist"]);
 }
+
+// --- Pairwise subject identifiers (OIDC Core §8.1) -------------------------------------------
+
+/// `VALID` with the web client pairwise, and `top` added to the top level.
+fn pairwise(top: &str, client_extra: &str) -> String {
+    broken(
+        "listen = \"127.0.0.1:8080\"\n",
+        &format!("listen = \"127.0.0.1:8080\"\n{top}"),
+    )
+    .replacen(
+        "id_token_signed_response_alg = \"RS256\"\n",
+        &format!(
+            "id_token_signed_response_alg = \"RS256\"\nsubject_type = \"pairwise\"\n{client_extra}"
+        ),
+        1,
+    )
+}
+
+const SALT_LINE: &str = "pairwise_salt = \"0123456789abcdef0123456789abcdef\"\n";
+
+#[test]
+fn a_pairwise_client_with_a_salt_and_one_redirect_host_is_valid() {
+    let dir = Workdir::new();
+    let file = dir.config(&pairwise(SALT_LINE, ""));
+    dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
+        .assert_success();
+}
+
+#[test]
+fn a_pairwise_client_needs_a_pairwise_salt() {
+    assert_rejected(
+        &pairwise("", ""),
+        &["pairwise_salt", "clients[0]", "\"web\""],
+    );
+}
+
+#[test]
+fn a_short_pairwise_salt_is_refused_without_showing_it() {
+    let dir = Workdir::new();
+    let file = dir.config(&pairwise("pairwise_salt = \"tiny-salt\"\n", ""));
+    let run = dir.run(&["--config", file.to_str().unwrap(), "check-config"], None);
+    run.assert_failure_mentions(&["pairwise_salt", "at least 32"]);
+    assert!(!run.stderr.contains("tiny-salt"), "{}", run.stderr);
+}
+
+#[test]
+fn a_pairwise_client_with_several_redirect_hosts_needs_a_sector_identifier() {
+    let several = pairwise(SALT_LINE, "").replacen(
+        "redirect_uris = [\"https://app.example.com/callback\"]",
+        "redirect_uris = [\"https://app.example.com/callback\", \"https://m.example.com/cb\"]",
+        1,
+    );
+    assert_rejected(
+        &several,
+        &["clients[0]", "sector_identifier", "several hosts"],
+    );
+    let dir = Workdir::new();
+    let file = dir.config(&several.replacen(
+        "subject_type = \"pairwise\"\n",
+        "subject_type = \"pairwise\"\nsector_identifier = \"example.com\"\n",
+        1,
+    ));
+    dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
+        .assert_success();
+}
+
+#[test]
+fn subject_type_is_public_or_pairwise() {
+    assert_rejected(
+        &broken(
+            "id_token_signed_response_alg = \"RS256\"\n",
+            "id_token_signed_response_alg = \"RS256\"\nsubject_type = \"secret\"\n",
+        ),
+        &["clients[0]", "subject_type", "\"secret\""],
+    );
+}

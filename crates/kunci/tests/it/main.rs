@@ -5,6 +5,7 @@ mod support;
 
 mod check_config;
 mod client_secret;
+mod keys_cli;
 mod migrate;
 mod serve;
 mod token_settings;

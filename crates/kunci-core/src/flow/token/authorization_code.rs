@@ -49,6 +49,8 @@ impl Provider {
             amr: &grant.amr,
             scopes: &grant.scopes,
             nonce: grant.nonce.as_deref(),
+            account: &account,
+            claims: grant.claims.as_ref(),
         };
         self.issue_user_tokens(&user, refresh_token, now).await
     }
@@ -104,6 +106,7 @@ impl Provider {
             absolute_expires_at,
             idle_expires_at: idle_end(&client.refresh, now, absolute_expires_at),
             used_at: None,
+            claims: grant.claims.clone(),
         };
         self.durable.insert_refresh_token(&first).await?;
         // A replay of the code between taking it and here revoked the grant before this

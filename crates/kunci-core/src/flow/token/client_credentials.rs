@@ -40,6 +40,10 @@ impl Provider {
             sid: None,
             // Each token is its own grant, so revoking it touches nothing else.
             gid: random_uuid(),
+            acr: None,
+            amr: Vec::new(),
+            userinfo_claims: Vec::new(),
+            uid: None,
         };
         let access_token = self.issue_access_token(client, &claims).await?;
         Ok(TokenResponse {

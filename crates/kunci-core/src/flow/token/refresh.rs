@@ -75,6 +75,8 @@ impl Provider {
             amr: &stored.amr,
             scopes: &scopes,
             nonce: None,
+            account: &account,
+            claims: stored.claims.as_ref(),
         };
         self.issue_user_tokens(&user, Some(token), now).await
     }

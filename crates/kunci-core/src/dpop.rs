@@ -1,0 +1,205 @@
+//! DPoP proof checks (RFC 9449 §4.3), pure: the caller passes the method and URL of the
+//! request, `now`, the nonce it expects (if any) and the access token the proof must cover
+//! (at resource endpoints). The single use of `jti` is the caller's (`put_if_absent`).
+//!
+//! Not wired to any endpoint yet (see `docs/protocol.md`, RFC 9449: "not yet"); the token
+//! endpoint binding (`cnf.jkt`), `/userinfo` with `Authorization: DPoP` and refresh token
+//! binding are what remains.
+
+use crate::clock::UnixTime;
+use crate::foreign_jws::{ASYMMETRIC, UnverifiedJws, jwk_thumbprint};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde_json::Value;
+
+/// How old a proof may be (`iat` in the past) and how far ahead a client clock may run.
+pub const MAX_AGE_SECS: i64 = 300;
+pub const MAX_SKEW_SECS: i64 = 60;
+
+/// What a DPoP request names: its method and URL, the expected nonce and access token.
+#[derive(Debug, Clone, Copy)]
+pub struct DpopContext<'a> {
+    pub method: &'a str,
+    /// The request's URL as the server is reached (scheme, host, path; query ignored).
+    pub url: &'a str,
+    pub nonce: Option<&'a str>,
+    pub access_token: Option<&'a str>,
+}
+
+/// A proof that passed: the key's RFC 7638 thumbprint (`jkt`) and the `jti` to remember.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedProof {
+    pub jkt: String,
+    pub jti: String,
+    pub iat: UnixTime,
+}
+
+/// Why a proof was refused; `UseNonce` asks the client to retry with the server's nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DpopError {
+    Invalid(&'static str),
+    UseNonce,
+}
+
+/// RFC 9449 §4.3, steps in order.
+pub fn check_proof(
+    proof: &str,
+    ctx: DpopContext<'_>,
+    now: UnixTime,
+) -> Result<CheckedProof, DpopError> {
+    let bad = DpopError::Invalid;
+    // 1–4: one well-formed JWS with an asymmetric algorithm (never `none` or HMAC).
+    let jws = UnverifiedJws::parse(proof, &ASYMMETRIC)
+        .map_err(|_| bad("the DPoP proof is not a JWT signed with an allowed algorithm"))?;
+    // 5: `typ` is `dpop+jwt`.
+    if jws.header_str("typ") != Some("dpop+jwt") {
+        return Err(bad("the DPoP proof's typ must be dpop+jwt"));
+    }
+    // 6–7: `jwk` is a public key, and the signature verifies with it.
+    let jwk = jws
+        .header
+        .get("jwk")
+        .filter(|k| k.is_object() && k.get("d").is_none())
+        .ok_or(bad("the DPoP proof needs a public jwk header"))?;
+    jws.verify_jwk(jwk)
+        .map_err(|_| bad("the DPoP proof's signature does not verify"))?;
+    let claims = &jws.claims;
+    let s = |m: &str| claims.get(m).and_then(Value::as_str);
+    // 8–9: `htm` and `htu` name this request (`htu` without query and fragment).
+    if s("htm") != Some(ctx.method) {
+        return Err(bad("the DPoP proof's htm does not match the request"));
+    }
+    if s("htu").map(without_query) != Some(without_query(ctx.url)) {
+        return Err(bad("the DPoP proof's htu does not match the request"));
+    }
+    // 10: the server's nonce, when it asks for one.
+    if let Some(expected) = ctx.nonce {
+        let given = s("nonce").unwrap_or("");
+        if !crate::secret::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err(DpopError::UseNonce);
+        }
+    }
+    // 11: `iat` recent.
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(bad("the DPoP proof has no iat"))?;
+    if iat < now - MAX_AGE_SECS || iat > now + MAX_SKEW_SECS {
+        return Err(bad("the DPoP proof's iat is outside the accepted window"));
+    }
+    // 12: `ath` covers the access token presented with it.
+    if let Some(token) = ctx.access_token {
+        let ath = B64.encode(crate::secret::sha256(token.as_bytes()));
+        let given = s("ath").unwrap_or("");
+        if !crate::secret::constant_time_eq(given.as_bytes(), ath.as_bytes()) {
+            return Err(bad("the DPoP proof's ath does not match the access token"));
+        }
+    }
+    let jti = s("jti")
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or(bad("the DPoP proof needs a jti"))?
+        .to_owned();
+    let jkt = jwk_thumbprint(jwk).ok_or(bad("the DPoP proof's jwk is not usable"))?;
+    Ok(CheckedProof { jkt, jti, iat })
+}
+
+fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::{Alg, SigningKey, generate_pkcs8};
+    use serde_json::json;
+
+    const URL: &str = "https://id.example/token";
+
+    /// A proof signed with `key`, carrying `jwk` in its header.
+    fn proof(key: &ring::signature::Ed25519KeyPair, jwk: &Value, claims: Value) -> String {
+        let header = json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": jwk});
+        let input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(claims.to_string())
+        );
+        format!("{input}.{}", B64.encode(key.sign(input.as_bytes())))
+    }
+
+    fn key() -> (ring::signature::Ed25519KeyPair, Value) {
+        use ring::signature::KeyPair;
+        let doc = ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+            .unwrap();
+        let kp = ring::signature::Ed25519KeyPair::from_pkcs8(doc.as_ref()).unwrap();
+        let jwk =
+            json!({"kty": "OKP", "crv": "Ed25519", "x": B64.encode(kp.public_key().as_ref())});
+        (kp, jwk)
+    }
+
+    fn ctx() -> DpopContext<'static> {
+        DpopContext {
+            method: "POST",
+            url: URL,
+            nonce: None,
+            access_token: None,
+        }
+    }
+
+    #[test]
+    fn a_good_proof_gives_the_keys_thumbprint() {
+        let (kp, jwk) = key();
+        let p = proof(
+            &kp,
+            &jwk,
+            json!({"htm": "POST", "htu": URL, "iat": 1000, "jti": "a"}),
+        );
+        let checked = check_proof(&p, ctx(), 1000).unwrap();
+        assert_eq!(Some(checked.jkt), jwk_thumbprint(&jwk));
+        assert_eq!(checked.jti, "a");
+    }
+
+    #[test]
+    fn each_rule_refuses_on_its_own() {
+        let (kp, jwk) = key();
+        let base = json!({"htm": "POST", "htu": URL, "iat": 1000, "jti": "a"});
+        for (m, v) in [
+            ("htm", json!("GET")),
+            ("htu", json!("https://id.example/other")),
+            ("iat", json!(1000 - MAX_AGE_SECS - 1)),
+            ("iat", json!(1000 + MAX_SKEW_SECS + 1)),
+            ("jti", json!("")),
+        ] {
+            let mut c = base.clone();
+            c[m] = v;
+            assert!(
+                check_proof(&proof(&kp, &jwk, c), ctx(), 1000).is_err(),
+                "{m}"
+            );
+        }
+        let (_, other) = key();
+        assert!(check_proof(&proof(&kp, &other, base.clone()), ctx(), 1000).is_err());
+        let with_nonce = DpopContext {
+            nonce: Some("n1"),
+            ..ctx()
+        };
+        assert_eq!(
+            check_proof(&proof(&kp, &jwk, base.clone()), with_nonce, 1000),
+            Err(DpopError::UseNonce)
+        );
+        let with_token = DpopContext {
+            access_token: Some("at"),
+            ..ctx()
+        };
+        assert!(check_proof(&proof(&kp, &jwk, base), with_token, 1000).is_err());
+    }
+
+    #[test]
+    fn a_signing_key_of_ours_is_not_a_dpop_key_without_typ() {
+        let k = SigningKey::from_pkcs8(Alg::ES256, &generate_pkcs8(Alg::ES256).unwrap()).unwrap();
+        let token = k.sign(
+            "JWT",
+            &json!({"htm": "POST", "htu": URL, "iat": 1000, "jti": "a"}),
+        );
+        assert!(check_proof(&token, ctx(), 1000).is_err());
+    }
+}
