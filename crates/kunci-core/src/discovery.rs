@@ -5,8 +5,8 @@ use crate::client::{AuthMethod, ClientRegistry, GrantType};
 use crate::client_assertion::{CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS};
 use crate::flow::REQUEST_OBJECT_ALGS;
 use crate::jose::Alg;
-use crate::subject::SubjectType;
 use crate::scope::{KNOWN_SCOPES, claims_for_scope};
+use crate::subject::SubjectType;
 use serde_json::{Value, json};
 
 pub fn metadata(

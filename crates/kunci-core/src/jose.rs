@@ -5,7 +5,7 @@
 //! The algorithm used to verify comes from our own key, never from the token header. Each key
 //! serves exactly one algorithm: an RSA key is either an RS256 or a PS256 key, never both.
 //!
-//! The provider's set of keys, with their rotation lifecycle, is in [`keyset`].
+//! The provider's set of keys, with their rotation lifecycle, is in `jose/keyset.rs`.
 
 mod keyset;
 #[cfg(test)]

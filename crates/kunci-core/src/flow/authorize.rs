@@ -177,7 +177,11 @@ impl Provider {
     }
 
     /// [`check_claims_met`] for the request's client.
-    fn claims_met(&self, req: &AuthorizationRequest, session: &SsoSession) -> Result<(), OAuthError> {
+    fn claims_met(
+        &self,
+        req: &AuthorizationRequest,
+        session: &SsoSession,
+    ) -> Result<(), OAuthError> {
         let client = self
             .clients
             .get(&req.client_id)

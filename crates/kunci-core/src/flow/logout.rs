@@ -100,13 +100,7 @@ impl Provider {
             tracing::error!(client_id = %client.id, "no pairwise salt for a pairwise client; logout token not sent");
             return None;
         };
-        let claims = LogoutTokenClaims::new(
-            &self.settings.issuer,
-            &client.id,
-            &sub,
-            sid,
-            now,
-        );
+        let claims = LogoutTokenClaims::new(&self.settings.issuer, &client.id, &sub, sid, now);
         Some(BackChannelNotice {
             client_id: client.id.clone(),
             uri: channel.uri.clone(),
