@@ -108,7 +108,10 @@ mod tests {
         let u = random_uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
-        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "RFC 9562 variant: {u}");
+        assert!(
+            matches!(&u[19..20], "8" | "9" | "a" | "b"),
+            "RFC 9562 variant: {u}"
+        );
         for (i, c) in u.chars().enumerate() {
             if [8, 13, 18, 23].contains(&i) {
                 assert_eq!(c, '-', "{u}");

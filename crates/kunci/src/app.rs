@@ -32,6 +32,12 @@ pub struct Kunci {
 }
 
 pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
+    if config.database.url.is_empty() {
+        // The embedded default keeps password hashes under data_dir: owner-only from the first
+        // command that creates it, whether that is `serve`, `migrate` or `user add`.
+        create_private_dir(&config.data_dir)
+            .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+    }
     let url = config.database_url();
     let opts = PoolOptions {
         max_size: config.database.max_connections,

@@ -379,13 +379,25 @@ impl Config {
     }
 }
 
-/// Whether `KUNCI_<key>` is a setting (`key` lower-cased here: figment hands it over as
-/// written, usually upper case, and lower-cases it only later). Not settings:
-/// KUNCI_CONFIG (the file), KUNCI_LOG and KUNCI_LOG_FORMAT (logging), KUNCI_MASTER_KEY (the
-/// conventional home of the master key, read through `keys.master_key = "env:…"`) and
-/// KUNCI_TEST_* (test suites).
+/// Whether `KUNCI_<key>` overrides a setting: only when its first part names a top-level key
+/// of [`Config`] (`key` lower-cased; nested parts joined by `__` or `.`). Everything else with
+/// the prefix is left alone: KUNCI_CONFIG, KUNCI_LOG, KUNCI_LOG_FORMAT, KUNCI_MASTER_KEY,
+/// KUNCI_TEST_*, and secrets a client reads through `secret = "env:KUNCI_…"`. The list of keys
+/// comes from `Config` itself, so a new section can never be forgotten here.
 fn is_setting_variable(key: &str) -> bool {
-    !matches!(key, "config" | "log" | "log_format" | "master_key") && !key.starts_with("test_")
+    static TOP_LEVEL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let top = TOP_LEVEL.get_or_init(|| match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => Vec::new(),
+    });
+    let first = key
+        .split("__")
+        .next()
+        .unwrap_or(key)
+        .split('.')
+        .next()
+        .unwrap_or(key);
+    top.iter().any(|k| k == first)
 }
 
 /// Reads `keys.master_key`: empty (none), `env:VAR`, or the key itself in base64.

@@ -155,9 +155,14 @@ fn hints_not_issued_here_as_id_tokens_are_refused() {
     let unknown_aud = f.sign("JWT", json!({"iss": ISS, "aud": "nobody"}));
     let access_token = f.sign("at+jwt", json!({"iss": ISS, "aud": "shop"}));
     let logout_token = f.sign(LOGOUT_TOKEN_TYPE, json!({"iss": ISS, "aud": "shop"}));
-    let mut tampered = f.id_token("shop");
-    tampered.pop();
-    tampered.push('A');
+    // Change one signature character for a different one. (Replacing the last character with a
+    // fixed one is a no-op whenever it already was that one.)
+    let tampered = {
+        let token = f.id_token("shop");
+        let at = token.len() - 10;
+        let flipped = if &token[at..at + 1] == "A" { "B" } else { "A" };
+        format!("{}{flipped}{}", &token[..at], &token[at + 1..])
+    };
     let stranger = Fixture::new().id_token("shop");
     for hint in [
         other_iss,

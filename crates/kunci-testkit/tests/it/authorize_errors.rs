@@ -28,40 +28,7 @@ fn web() -> Authz {
 
 // --- Before the redirect URI is trusted: an error page, never a redirect -------------------
 
-
-
-
-
-
-
-
-
-
-
 // --- After the redirect URI is trusted: back to the client with error, state and iss --------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 // --- POST /authorize (OIDC Core §3.1.2.1: GET and POST both) -------------------------------
 

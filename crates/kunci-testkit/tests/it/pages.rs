@@ -52,15 +52,7 @@ fn alert(page: &str) -> &str {
 
 // --- CSRF ------------------------------------------------------------------------------------------
 
-
-
-
 // --- Credentials -------------------------------------------------------------------------------
-
-
-
-
-
 
 // --- Language ---------------------------------------------------------------------------------
 
@@ -83,12 +75,6 @@ fn assert_language(page: &str, lang: &str) {
     assert!(!page.contains(&html(&string(other, "login_intro"))));
 }
 
-
-
-
-
-
-
 // --- Security headers and cookies ----------------------------------------------------------------
 
 fn assert_security_headers(what: &str, reply: &Reply) {
@@ -106,8 +92,6 @@ fn assert_security_headers(what: &str, reply: &Reply) {
     );
     assert!(reply.header("referrer-policy").is_some(), "{what}");
 }
-
-
 
 fn assert_cookie_flags(set_cookie: &str) {
     let attrs: Vec<String> = set_cookie

@@ -12,11 +12,6 @@ use std::sync::Arc;
 
 // --- prompt and max_age --------------------------------------------------------------------
 
-
-
-
-
-
 #[tokio::test]
 async fn max_age_exceeded_requires_signing_in_again_and_moves_auth_time() {
     let t0 = 1_700_000_000;

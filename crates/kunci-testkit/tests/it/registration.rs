@@ -81,13 +81,6 @@ fn assert_check_your_mail(page: &str) {
     assert_shows(page, &string("en", "register_done_title"));
 }
 
-
-
-
-
-
-
-
 #[tokio::test]
 async fn verification_link_expires_after_a_day() {
     let clock = std::sync::Arc::new(kunci_core::ManualClock::new(1_700_000_000));

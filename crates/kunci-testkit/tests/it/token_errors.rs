@@ -49,18 +49,10 @@ fn grant<'a>(authz: &'a Authz, code: &'a str) -> Vec<(&'a str, &'a str)> {
 
 // --- The code ------------------------------------------------------------------------------
 
-
-
-
 fn web_without_required_pkce(c: &mut Config) {
     let web = c.clients.iter_mut().find(|c| c.client_id == "web").unwrap();
     web.require_pkce = false;
 }
-
-
-
-
-
 
 #[tokio::test]
 async fn code_expires_after_sixty_seconds() {
@@ -95,17 +87,6 @@ fn assert_invalid_client(status: StatusCode, headers: &HeaderMap, body: &Value) 
         "401 invalid_client carries a Basic challenge, got {challenge:?}"
     );
 }
-
-
-
-
-
-
-
-
-
-
-
 
 // --- The request itself (RFC 6749 §4.1.3, §5.2) -----------------------------------------------
 

@@ -27,11 +27,6 @@ async fn real_access_token(server: &TestServer, email: &str) -> Jwt {
     Jwt::decode(tokens["access_token"].as_str().unwrap())
 }
 
-
-
-
-
-
 #[tokio::test]
 async fn expired_access_token_is_invalid_token() {
     let clock = Arc::new(ManualClock::new(1_700_000_000));
@@ -46,9 +41,6 @@ async fn expired_access_token_is_invalid_token() {
     clock.advance(2);
     assert_invalid_token(&userinfo(&server, at).await);
 }
-
-
-
 
 /// Userinfo claims for a sign-in that asked for `scope`.
 async fn claims_for_scope(scope: &str) -> serde_json::Value {

@@ -24,7 +24,11 @@ async fn load(
     id: &str,
 ) -> Result<(InteractionView, Locale), HttpResponse> {
     let key = cookies::read(req, Kind::Browser, state.secure_cookies);
-    match state.provider.interaction(id, key.as_deref(), state.now()).await {
+    match state
+        .provider
+        .interaction(id, key.as_deref(), state.now())
+        .await
+    {
         Ok(view) => {
             let loc = Locale::of(req, &view.interaction.request.ui_locales);
             Ok((view, loc))

@@ -42,7 +42,11 @@ async fn ask(req: &HttpRequest, state: &AppState, params: &EndSessionParams) -> 
         Err(e) => return oauth_error_page(state, loc, &e),
     };
     let sid = cookies::read(req, Kind::Session, state.secure_cookies);
-    let signed_in = match state.provider.session_account(sid.as_deref(), state.now()).await {
+    let signed_in = match state
+        .provider
+        .session_account(sid.as_deref(), state.now())
+        .await
+    {
         Ok(s) => s,
         Err(e) => return unavailable(state, loc, &e),
     };

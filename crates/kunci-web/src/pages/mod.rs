@@ -65,14 +65,15 @@ pub fn error_page(
 /// An OAuth error that must not be redirected (untrusted client or redirect URI).
 pub fn oauth_error_page(state: &AppState, loc: Locale, e: &OAuthError) -> HttpResponse {
     let t = loc.strings(state);
-    // The description is the public one from the core; it names the problem for the developer.
-    let message = format!("{} ({})", t.error_generic, e.description);
+    // People read the sentence in their language; the code and the core's (English) public
+    // description go on the small line meant for the app's developer and support staff.
+    let detail = format!("{}: {}", e.code.as_str(), e.description);
     error_page(
         state,
         loc,
         StatusCode::BAD_REQUEST,
-        &message,
-        Some(e.code.as_str()),
+        &t.error_generic,
+        Some(&detail),
     )
 }
 

@@ -1,7 +1,7 @@
 //! `kunci check-config`: the shipped example passes, and each kind of mistake is refused with a
 //! message naming the file, the key and the problem.
 
-use crate::support::Workdir;
+use crate::support::{MINIMAL_CONFIG, Workdir};
 use std::path::Path;
 
 /// A valid file with one confidential and one public client; each test breaks one thing.
@@ -287,4 +287,20 @@ fn subject_type_is_public_or_pairwise() {
         ),
         &["clients[0]", "subject_type", "\"secret\""],
     );
+}
+
+#[test]
+fn a_client_secret_kept_in_a_kunci_prefixed_variable_is_not_mistaken_for_a_setting() {
+    let dir = Workdir::new();
+    let config = dir.config(&format!(
+        "{MINIMAL_CONFIG}\n[[clients]]\nclient_id = \"shop\"\nname = \"Shop\"\nsecret = \"env:KUNCI_SHOP_SECRET\"\nredirect_uris = [\"https://shop.example/cb\"]\n"
+    ));
+    let mut cmd = dir.command(&["--config", config.to_str().unwrap(), "check-config"]);
+    cmd.env(
+        "KUNCI_SHOP_SECRET",
+        "a-long-random-client-secret-0123456789",
+    );
+    dir.run_command(cmd, None)
+        .assert_success()
+        .assert_never_shows("a-long-random-client-secret-0123456789");
 }

@@ -1,6 +1,6 @@
 //! `kunci migrate`: applies what is pending, and nothing the second time.
 
-use crate::support::{MINIMAL_CONFIG, Workdir};
+use crate::support::{MINIMAL_CONFIG, Workdir, mode};
 
 fn applied(stdout: &str) -> u32 {
     stdout
@@ -40,5 +40,18 @@ fn log_lines_are_plain_text_when_not_on_a_terminal() {
         !run.stderr.contains('\u{1b}'),
         "terminal colour codes in piped output:\n{:?}",
         run.stderr
+    );
+}
+
+#[test]
+fn migrating_before_the_first_serve_keeps_the_data_directory_private() {
+    let dir = Workdir::new();
+    let config = dir.config(MINIMAL_CONFIG);
+    dir.run(&["--config", config.to_str().unwrap(), "migrate"], None)
+        .assert_success();
+    assert_eq!(
+        mode(&dir.path().join("data")) & 0o777,
+        0o700,
+        "data_dir holds password hashes: owner-only even when migrate creates it"
     );
 }
