@@ -53,13 +53,16 @@ pub fn error_page(
     message: &str,
     code: Option<&str>,
 ) -> HttpResponse {
-    let page = ErrorPage {
-        t: loc.strings(state),
-        lang: loc.0,
-        message,
-        code,
-    };
-    html(status, &page)
+    html(
+        status,
+        &ErrorPage {
+            t: loc.strings(state),
+            lang: loc.0,
+            message,
+            code,
+            detail: None,
+        },
+    )
 }
 
 /// An OAuth error that must not be redirected (untrusted client or redirect URI).
@@ -67,14 +70,14 @@ pub fn oauth_error_page(state: &AppState, loc: Locale, e: &OAuthError) -> HttpRe
     let t = loc.strings(state);
     // People read the sentence in their language; the code and the core's (English) public
     // description go on the small line meant for the app's developer and support staff.
-    let detail = format!("{}: {}", e.code.as_str(), e.description);
-    error_page(
-        state,
-        loc,
-        StatusCode::BAD_REQUEST,
-        &t.error_generic,
-        Some(&detail),
-    )
+    let page = ErrorPage {
+        t,
+        lang: loc.0,
+        message: &t.error_generic,
+        code: Some(e.code.as_str()),
+        detail: Some(&e.description),
+    };
+    html(StatusCode::BAD_REQUEST, &page)
 }
 
 /// A backend is down: say so plainly, and let the user retry.

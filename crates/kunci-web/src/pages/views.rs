@@ -114,4 +114,6 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
     /// The OAuth error code, shown small for support staff (never internal detail).
     pub code: Option<&'a str>,
+    /// The core's public description of the error, for the app's developer (in English).
+    pub detail: Option<&'a str>,
 }
