@@ -275,10 +275,25 @@ pub async fn kunci_binary(explicit: Option<PathBuf>, build: bool) -> anyhow::Res
     if build {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         eprintln!("building the release binary: {cargo} build --release -p kunci");
-        let status = tokio::process::Command::new(cargo)
-            .args(["build", "--release", "-p", "kunci"])
-            .status()
-            .await?;
+        let mut cmd = tokio::process::Command::new(cargo);
+        cmd.args(["build", "--release", "-p", "kunci"]);
+        // Under `cargo run`, this process carries the variables cargo sets for kunci-bench
+        // (CARGO_PKG_NAME, CARGO_MANIFEST_DIR, …). Build scripts such as ring's declare them
+        // with `rerun-if-env-changed`, so passing them on would rebuild half the dependency tree
+        // here and again at everyone's next ordinary build.
+        for (key, _) in std::env::vars_os() {
+            let k = key.to_string_lossy();
+            if k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_MANIFEST_")
+                || matches!(
+                    k.as_ref(),
+                    "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE" | "OUT_DIR"
+                )
+            {
+                cmd.env_remove(&key);
+            }
+        }
+        let status = cmd.status().await?;
         anyhow::ensure!(status.success(), "cargo build --release -p kunci failed");
     }
     anyhow::ensure!(

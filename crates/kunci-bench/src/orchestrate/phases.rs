@@ -74,13 +74,7 @@ async fn allocator_check(ctx: &mut Ctx, backends: &Backends) -> anyhow::Result<(
             .push(measure::point(&target, s, &plan, name).await);
     }
     let pid = d.nodes[0].pid;
-    fp.rss_peak_load_mib = ctx
-        .report
-        .points
-        .iter()
-        .filter(|p| p.deployment == name)
-        .filter_map(|p| p.rss_peak_mib)
-        .reduce(f64::max);
+    fp.rss_peak_load_mib = peak_rss(ctx, name);
     tokio::time::sleep(Duration::from_secs(2)).await;
     fp.rss_idle_after_load_mib = mib(procfs::rss_kib(pid).unwrap_or(0));
     fp.rss_hwm_mib = mib(procfs::status_kib(pid, "VmHWM").unwrap_or(0));
@@ -132,13 +126,7 @@ async fn embedded_points(ctx: &mut Ctx, d: &Deployment, fp: &mut Footprint) -> a
     {
         mixed(ctx, d).await?;
     }
-    fp.rss_peak_load_mib = ctx
-        .report
-        .points
-        .iter()
-        .filter(|p| p.deployment == d.name)
-        .filter_map(|p| p.rss_peak_mib)
-        .reduce(f64::max);
+    fp.rss_peak_load_mib = peak_rss(ctx, &d.name);
     Ok(())
 }
 
@@ -195,8 +183,14 @@ async fn production_phases(
     seed::accounts_via_store(db_url, 0, SEEDED_USERS, &ctx.hash).await?;
     // Two nodes sharing the database and Redis: every other step of a flow changes node.
     let levels = ctx.levels.clone();
-    let (d2, fp2) = deploy(ctx, "postgres+redis, 2 nodes", &backends, 2, &[]).await?;
+    let (d2, mut fp2) = deploy(ctx, "postgres+redis, 2 nodes", &backends, 2, &[]).await?;
     let r = sweep(ctx, &d2, &levels).await;
+    fp2.rss_peak_load_mib = peak_rss(ctx, &d2.name);
+    fp2.rss_hwm_mib = mib(d2
+        .nodes
+        .iter()
+        .filter_map(|n| procfs::status_kib(n.pid, "VmHWM"))
+        .sum());
     d2.stop().await;
     ctx.report.footprints.push(fp2);
     r?;
@@ -207,13 +201,7 @@ async fn production_phases(
     }
     .await;
     fp1.rss_hwm_mib = mib(procfs::status_kib(d1.nodes[0].pid, "VmHWM").unwrap_or(0));
-    fp1.rss_peak_load_mib = ctx
-        .report
-        .points
-        .iter()
-        .filter(|p| p.deployment == d1.name)
-        .filter_map(|p| p.rss_peak_mib)
-        .reduce(f64::max);
+    fp1.rss_peak_load_mib = peak_rss(ctx, &d1.name);
     d1.stop().await;
     ctx.report.footprints.push(fp1);
     r
@@ -259,4 +247,15 @@ fn base64_key() -> String {
     let mut b = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).expect("randomness");
     base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// The largest RSS sampled in any point of `deployment` (all its nodes together).
+fn peak_rss(ctx: &Ctx, deployment: &str) -> Option<f64> {
+    ctx.report
+        .points
+        .iter()
+        .chain(&ctx.report.mixed)
+        .filter(|p| p.deployment == deployment)
+        .filter_map(|p| p.rss_peak_mib)
+        .reduce(f64::max)
 }
