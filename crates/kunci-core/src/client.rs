@@ -135,6 +135,9 @@ pub struct Client {
     pub require_par: bool,
     /// OIDC Core §8: `public` or `pairwise` (with its sector) subject identifiers.
     pub subject_type: crate::subject::SubjectType,
+    /// RFC 9449 §5.2: every token request must carry a DPoP proof, so every access token is
+    /// sender-constrained (set by the FAPI 2.0 profile).
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// A client's logout endpoint (Back-Channel Logout §2.2, Front-Channel Logout §2).

@@ -142,6 +142,8 @@ pub fn metadata(
                 .collect::<Vec<_>>()
         );
     }
+    // RFC 9449 §5.1: any client may send DPoP proofs, signed with these.
+    doc["dpop_signing_alg_values_supported"] = json!(crate::dpop::signing_algs());
     if !introspection_methods.is_empty() {
         doc["introspection_endpoint"] = json!(format!("{issuer}/introspect"));
         doc["introspection_endpoint_auth_methods_supported"] = json!(introspection_methods);

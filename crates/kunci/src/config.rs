@@ -6,6 +6,7 @@
 
 mod client_auth;
 mod clients;
+mod profile;
 mod subject;
 
 pub use clients::ClientConfig;
@@ -98,6 +99,10 @@ pub struct TokensConfig {
     pub session_ttl_secs: u64,
     /// `ES256` (fast) or `RS256`.
     pub access_token_alg: String,
+    /// RFC 9449 §8, §9: every DPoP proof (at `/token`, `/par`, `/userinfo`) must carry a
+    /// nonce Kunci handed out (`DPoP-Nonce`), which limits pre-generated proofs.
+    #[serde(default)]
+    pub dpop_require_nonce: bool,
 }
 
 /// Where the signing keys live.
@@ -174,6 +179,7 @@ impl Default for Config {
                 id_token_ttl_secs: 600,
                 session_ttl_secs: 12 * 3600,
                 access_token_alg: "ES256".into(),
+                dpop_require_nonce: false,
             },
             keys: KeysConfig {
                 storage: KeyStorage::Files,

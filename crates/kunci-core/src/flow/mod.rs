@@ -6,6 +6,7 @@
 mod access_token;
 mod authorize;
 mod client_auth;
+mod dpop;
 mod interaction;
 mod introspect;
 mod logout;
@@ -15,7 +16,9 @@ mod revoke;
 mod token;
 mod userinfo;
 
+pub use access_token::TokenScheme;
 pub use authorize::AuthorizeOutcome;
+pub use dpop::{DPOP_NONCE_TTL, PresentedProof};
 pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOutcome};
 pub use introspect::IntrospectionRequest;
 pub use logout::LoggedOut;
@@ -54,6 +57,8 @@ pub struct Settings {
     /// OIDC Core §8.1: the salt of pairwise subject identifiers; required when any client is
     /// pairwise (the configuration checks it).
     pub pairwise_salt: Option<Arc<PairwiseSalt>>,
+    /// RFC 9449 §8, §9: every DPoP proof must carry a nonce Kunci handed out.
+    pub dpop_require_nonce: bool,
 }
 
 impl Settings {
@@ -69,6 +74,7 @@ impl Settings {
             access_token_alg: Alg::ES256,
             ui_locales: vec!["id".into(), "en".into()],
             pairwise_salt: None,
+            dpop_require_nonce: false,
         }
     }
 }

@@ -1,14 +1,16 @@
 //! The token endpoint (RFC 6749 §3.2, §5; OIDC Core §3.1.3, §12): authenticate the client,
 //! check it may use the grant it names, and hand over to that grant's module, one per grant:
 //! `authorization_code`, `refresh`, `client_credentials`. What they mint is in `issue`.
+//! A DPoP proof (RFC 9449 §5) is checked here, once, and its key handed to the grant, which
+//! binds what it issues to that key.
 
 mod authorization_code;
 mod client_credentials;
 mod issue;
 mod refresh;
 
-use super::Provider;
-use crate::client::{GrantType, PresentedCredentials};
+use super::{PresentedProof, Provider};
+use crate::client::{Client, GrantType, PresentedCredentials};
 use crate::clock::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
 use serde::Serialize;
@@ -27,6 +29,8 @@ pub struct TokenRequest {
     pub scope: Option<String>,
     /// RFC 8707 resource indicator (client credentials only).
     pub resource: Option<String>,
+    /// The `DPoP` header (RFC 9449 §5), when the client sent one.
+    pub dpop: Option<PresentedProof>,
 }
 
 /// RFC 6749 §5.1 / OIDC Core §3.1.3.3.
@@ -68,10 +72,33 @@ impl Provider {
                 grant.as_str()
             )));
         }
+        let jkt = self.token_dpop_key(&client, req.dpop.as_ref(), now).await?;
+        let jkt = jkt.as_deref();
         match grant {
-            GrantType::AuthorizationCode => self.authorization_code_grant(&client, &req, now).await,
-            GrantType::RefreshToken => self.refresh_token_grant(&client, &req, now).await,
-            GrantType::ClientCredentials => self.client_credentials_grant(&client, &req, now).await,
+            GrantType::AuthorizationCode => {
+                self.authorization_code_grant(&client, &req, jkt, now).await
+            }
+            GrantType::RefreshToken => self.refresh_token_grant(&client, &req, jkt, now).await,
+            GrantType::ClientCredentials => {
+                self.client_credentials_grant(&client, &req, jkt, now).await
+            }
+        }
+    }
+
+    /// RFC 9449 §5: a proof binds what is issued to its key; a client registered with
+    /// `dpop_bound_access_tokens` (§5.2) must send one with every token request.
+    async fn token_dpop_key(
+        &self,
+        client: &Client,
+        proof: Option<&PresentedProof>,
+        now: UnixTime,
+    ) -> Result<Option<String>, OAuthError> {
+        match proof {
+            Some(p) => Ok(Some(self.check_dpop(p, "/token", None, now).await?)),
+            None if client.dpop_bound_access_tokens => Err(OAuthError::invalid_dpop_proof(
+                "this client must send a DPoP proof with its token requests",
+            )),
+            None => Ok(None),
         }
     }
 }

@@ -14,6 +14,7 @@ mod claims_param;
 mod client_credentials;
 mod client_jwt;
 mod discovery;
+mod dpop;
 mod faults;
 mod hostile_input;
 mod introspection;

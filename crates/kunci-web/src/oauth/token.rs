@@ -3,7 +3,7 @@
 //! with `/introspect` and `/revoke`, which authenticate clients the same way.
 
 use crate::error::JsonError;
-use crate::headers::CORS_ALLOW_ORIGIN;
+use crate::headers::{CORS_ALLOW_ORIGIN, CORS_EXPOSE_HEADERS};
 use crate::oauth::form_pairs;
 use crate::state::AppState;
 use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
@@ -35,12 +35,14 @@ pub async fn post(
         refresh_token: form.remove("refresh_token"),
         scope: form.remove("scope"),
         resource: form.remove("resource"),
+        dpop: crate::oauth::dpop::proof(&req)?,
     };
     let response = state.provider.token(request, state.now()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"))
         .insert_header(CORS_ALLOW_ORIGIN)
+        .insert_header(CORS_EXPOSE_HEADERS)
         .json(response))
 }
 

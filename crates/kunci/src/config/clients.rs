@@ -75,6 +75,13 @@ pub struct ClientConfig {
     /// For `pairwise`: the sector host, needed when `redirect_uris` have several hosts.
     #[serde(default)]
     pub sector_identifier: Option<String>,
+    /// RFC 9449 §5.2: every token request must carry a DPoP proof.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// A security profile the client is held to: `fapi2` (FAPI 2.0 Security Profile, see
+    /// `profile.rs`).
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 fn default_subject_type() -> String {
@@ -138,7 +145,7 @@ impl ClientConfig {
             bail!("require_pkce: public clients always use PKCE; remove require_pkce = false");
         }
         let (backchannel_logout, frontchannel_logout) = self.logout_channels()?;
-        Ok(Client {
+        let client = Client {
             id: self.client_id.clone(),
             name: self.name.clone(),
             secret_sha256,
@@ -159,7 +166,9 @@ impl ClientConfig {
             assertion_keys,
             require_par: self.require_pushed_authorization_requests,
             subject_type: self.subject()?,
-        })
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+        };
+        self.apply_profile(client)
     }
 }
 
