@@ -15,6 +15,7 @@ mod client_credentials;
 mod client_jwt;
 mod discovery;
 mod dpop;
+mod fapi2;
 mod faults;
 mod hostile_input;
 mod introspection;
