@@ -22,6 +22,7 @@ mod introspection;
 mod jar;
 mod key_rotation;
 mod logout;
+mod oauth2_client;
 mod pages;
 mod pairwise;
 mod par;
