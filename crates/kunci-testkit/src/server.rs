@@ -135,6 +135,7 @@ pub fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool)
         require_pushed_authorization_requests: false,
         subject_type: "public".into(),
         sector_identifier: None,
+        token_exchange: None,
     }
 }
 

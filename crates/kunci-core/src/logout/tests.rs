@@ -30,6 +30,7 @@ fn client(id: &str) -> Client {
         assertion_keys: None,
         require_par: false,
         subject_type: Default::default(),
+        token_exchange: Default::default(),
     }
 }
 

@@ -44,6 +44,7 @@ impl Provider {
             amr: Vec::new(),
             userinfo_claims: Vec::new(),
             uid: None,
+            act: None,
         };
         let access_token = self.issue_access_token(client, &claims).await?;
         Ok(TokenResponse {
@@ -53,6 +54,7 @@ impl Provider {
             refresh_token: None,
             id_token: None,
             scope: claims.scope,
+            issued_token_type: None,
         })
     }
 }

@@ -68,6 +68,7 @@ impl Provider {
                 .map(ClaimsRequest::userinfo_names)
                 .unwrap_or_default(),
             uid,
+            act: None,
         };
         let access_token = self.issue_access_token(g.client, &claims).await?;
         let id_token = g
@@ -82,6 +83,7 @@ impl Provider {
             refresh_token,
             id_token,
             scope: claims.scope,
+            issued_token_type: None,
         })
     }
 
