@@ -106,6 +106,8 @@ kunci_testkit::on_every_backend! {
 
     /// The new token ends no later than the subject token; an expired subject token cannot
     /// be exchanged, and the exchanged token expires with it.
+    /// (It moves a `ManualClock` and still runs on Redis: every token here is a JWT whose
+    /// expiry is judged by that clock, and nothing depends on Redis expiring an entry.)
     async fn an_exchanged_token_never_outlives_its_subject_token() {
         let clock = Arc::new(ManualClock::new(1_800_000_000));
         let server = TestServer::start_full(Backends::current(), clock.clone(), add_exchangers).await;
