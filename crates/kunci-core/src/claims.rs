@@ -66,6 +66,9 @@ pub struct AccessTokenClaims {
     /// (`subject::PairwiseSalt::seal_uid`), so `/userinfo` can find the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// RFC 8693 §4.1: who acts for the subject, in a token from a delegating token exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<crate::token_exchange::Actor>,
     /// RFC 9449 §6 (RFC 7800): the DPoP key the token is bound to; without it, a bearer token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,

@@ -44,14 +44,17 @@ pub enum GrantType {
     RefreshToken,
     /// RFC 6749 §4.4: confidential clients acting on their own behalf.
     ClientCredentials,
+    /// RFC 8693: confidential clients exchanging a token for one meant for another target.
+    TokenExchange,
 }
 
 impl GrantType {
     /// Every grant, in the order discovery lists them.
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
+        Self::TokenExchange,
     ];
 
     /// The `grant_type` wire value.
@@ -60,6 +63,7 @@ impl GrantType {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
+            Self::TokenExchange => crate::token_exchange::GRANT_TYPE,
         }
     }
 
@@ -138,6 +142,8 @@ pub struct Client {
     /// RFC 9449 §5.2: every token request must carry a DPoP proof, so every access token is
     /// sender-constrained (set by the FAPI 2.0 profile).
     pub dpop_bound_access_tokens: bool,
+    /// RFC 8693: what the client may exchange tokens into; used only with `TokenExchange`.
+    pub token_exchange: crate::token_exchange::TokenExchangePolicy,
 }
 
 /// A client's logout endpoint (Back-Channel Logout §2.2, Front-Channel Logout §2).

@@ -137,6 +137,7 @@ pub fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool)
         profile: None,
         subject_type: "public".into(),
         sector_identifier: None,
+        token_exchange: None,
     }
 }
 

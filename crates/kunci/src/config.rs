@@ -8,9 +8,11 @@ mod client_auth;
 mod clients;
 mod profile;
 mod subject;
+mod token_exchange;
 
 pub use clients::ClientConfig;
 use clients::parse_secret;
+pub use token_exchange::TokenExchangeConfig;
 
 use anyhow::{Context, bail};
 use figment::Figment;
@@ -329,6 +331,7 @@ impl Config {
                 );
             }
         }
+        token_exchange::check_subject_clients(&self.clients)?;
         Ok(())
     }
 

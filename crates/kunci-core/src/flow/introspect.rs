@@ -152,6 +152,13 @@ fn access_token_answer(c: &AccessTokenClaims) -> Map<String, Value> {
     if let Some(cnf) = &c.cnf {
         m.insert("cnf".into(), json!({ "jkt": cnf.jkt }));
     }
+    // RFC 8693 §4.1: a delegated token says who acts for the subject.
+    if let Some(act) = &c.act {
+        m.insert(
+            "act".into(),
+            serde_json::to_value(act).unwrap_or(Value::Null),
+        );
+    }
     m
 }
 

@@ -1,13 +1,14 @@
 //! The token endpoint (RFC 6749 §3.2, §5; OIDC Core §3.1.3, §12): authenticate the client,
 //! check it may use the grant it names, and hand over to that grant's module, one per grant:
-//! `authorization_code`, `refresh`, `client_credentials`. What they mint is in `issue`.
-//! A DPoP proof (RFC 9449 §5) is checked here, once, and its key handed to the grant, which
+//! `authorization_code`, `refresh`, `client_credentials`, `token_exchange`. What they mint is
+//! in `issue`. A DPoP proof (RFC 9449 §5) is checked here, once, and its key handed to the grant, which
 //! binds what it issues to that key.
 
 mod authorization_code;
 mod client_credentials;
 mod issue;
 mod refresh;
+mod token_exchange;
 
 use super::{PresentedProof, Provider};
 use crate::client::{Client, GrantType, PresentedCredentials};
@@ -27,10 +28,17 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     /// A narrower scope on refresh, or the wanted scope for client credentials.
     pub scope: Option<String>,
-    /// RFC 8707 resource indicator (client credentials only).
+    /// RFC 8707 resource indicator (client credentials and token exchange).
     pub resource: Option<String>,
     /// The `DPoP` header (RFC 9449 §5), when the client sent one.
     pub dpop: Option<PresentedProof>,
+    /// RFC 8693 §2.1: the token exchange parameters.
+    pub subject_token: Option<String>,
+    pub subject_token_type: Option<String>,
+    pub actor_token: Option<String>,
+    pub actor_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    pub audience: Option<String>,
 }
 
 /// RFC 6749 §5.1 / OIDC Core §3.1.3.3.
@@ -44,6 +52,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// RFC 8693 §2.2.1: the type of the issued token (token exchange only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl Provider {
@@ -82,6 +93,7 @@ impl Provider {
             GrantType::ClientCredentials => {
                 self.client_credentials_grant(&client, &req, jkt, now).await
             }
+            GrantType::TokenExchange => self.token_exchange_grant(&client, &req, jkt, now).await,
         }
     }
 

@@ -31,6 +31,7 @@ fn client(id: &str) -> Client {
         require_par: false,
         subject_type: Default::default(),
         dpop_bound_access_tokens: false,
+        token_exchange: Default::default(),
     }
 }
 

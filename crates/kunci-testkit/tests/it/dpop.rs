@@ -402,6 +402,35 @@ kunci_testkit::on_every_backend! {
         let ok = userinfo_with(&server, &format!("DPoP {at}"), &[&with_nonce]).await;
         assert_eq!(ok.status, 200, "{}", ok.body);
     }
+
+    /// RFC 8693 with RFC 9449: a DPoP-bound user token may be exchanged by the service the
+    /// policy names; the new token is bound to the service's own proof, never the user's key.
+    async fn an_exchanged_token_is_bound_to_the_requesters_proof() {
+        use crate::token_exchange::{ACCESS_TOKEN, GATEWAY, GRANT, exchange_server};
+        let (server, email) = exchange_server().await;
+        let user_key = Holder::new();
+        let (authz, code) = fresh_code(&server, &WEB, &email).await;
+        let token_url = server.url("/token");
+        let user = exchange_with_proof(&server, &authz, &code, Some(&user_key.proof("POST", &token_url))).await;
+        assert_eq!(user.body["token_type"], "DPoP", "{}", user.body);
+        let subject = str_of(&user.body, "access_token");
+        let fields = [
+            ("grant_type", GRANT),
+            ("subject_token", subject),
+            ("subject_token_type", ACCESS_TOKEN),
+            ("resource", kunci_testkit::server::ORDERS_API),
+        ];
+        let service_key = Holder::new();
+        let bound = token_with_proof(&server, &GATEWAY, &fields, Some(&service_key.proof("POST", &token_url))).await;
+        assert_eq!(bound.status, 200, "{}", bound.body);
+        assert_eq!(bound.body["token_type"], "DPoP");
+        let at = Jwt::decode(str_of(&bound.body, "access_token"));
+        assert_eq!(at.claims["cnf"]["jkt"], service_key.jkt());
+        let plain = token_with_proof(&server, &GATEWAY, &fields, None).await;
+        assert_eq!(plain.status, 200, "{}", plain.body);
+        assert_eq!(plain.body["token_type"], "Bearer");
+        assert!(Jwt::decode(str_of(&plain.body, "access_token")).claims.get("cnf").is_none());
+    }
 }
 
 /// A request without credentials gets a challenge for each scheme (RFC 9449 §7.2).

@@ -34,6 +34,7 @@ mod rp_flow;
 mod shared_keys;
 mod sso;
 mod token_errors;
+mod token_exchange;
 mod token_response;
 mod two_nodes;
 mod userinfo;

@@ -36,6 +36,12 @@ pub async fn post(
         scope: form.remove("scope"),
         resource: form.remove("resource"),
         dpop: crate::oauth::dpop::proof(&req)?,
+        subject_token: form.remove("subject_token"),
+        subject_token_type: form.remove("subject_token_type"),
+        actor_token: form.remove("actor_token"),
+        actor_token_type: form.remove("actor_token_type"),
+        requested_token_type: form.remove("requested_token_type"),
+        audience: form.remove("audience"),
     };
     let response = state.provider.token(request, state.now()).await?;
     Ok(HttpResponse::Ok()
@@ -79,6 +85,13 @@ pub(crate) fn client_form(req: &HttpRequest, body: &[u8]) -> Result<ClientForm, 
             if k == "resource" {
                 return Err(OAuthError::invalid_target(
                     "only one resource per request is supported",
+                )
+                .into());
+            }
+            // RFC 8693 §2.1 allows several audiences; Kunci issues a token for one.
+            if k == "audience" {
+                return Err(OAuthError::invalid_target(
+                    "only one audience per request is supported",
                 )
                 .into());
             }

@@ -82,6 +82,9 @@ pub struct ClientConfig {
     /// `profile.rs`).
     #[serde(default)]
     pub profile: Option<String>,
+    /// RFC 8693: what the client may exchange tokens into (`[clients.token_exchange]`).
+    #[serde(default)]
+    pub token_exchange: Option<super::TokenExchangeConfig>,
 }
 
 fn default_subject_type() -> String {
@@ -145,6 +148,7 @@ impl ClientConfig {
             bail!("require_pkce: public clients always use PKCE; remove require_pkce = false");
         }
         let (backchannel_logout, frontchannel_logout) = self.logout_channels()?;
+        let token_exchange = self.token_exchange_policy(&tokens.grant_types, auth_method)?;
         let client = Client {
             id: self.client_id.clone(),
             name: self.name.clone(),
@@ -167,6 +171,7 @@ impl ClientConfig {
             require_par: self.require_pushed_authorization_requests,
             subject_type: self.subject()?,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            token_exchange,
         };
         self.apply_profile(client)
     }
@@ -243,7 +248,7 @@ impl ClientConfig {
         for g in &self.grant_types {
             let grant = GrantType::parse(g).with_context(|| {
                 format!(
-                    "grant_types: {g:?} is not supported (supported: authorization_code, refresh_token, client_credentials)"
+                    "grant_types: {g:?} is not supported (supported: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange)"
                 )
             })?;
             if !grant_types.contains(&grant) {

@@ -46,6 +46,7 @@ impl Provider {
             amr: Vec::new(),
             userinfo_claims: Vec::new(),
             uid: None,
+            act: None,
             cnf: dpop_jkt.map(|jkt| Confirmation {
                 jkt: jkt.to_owned(),
             }),
@@ -58,6 +59,7 @@ impl Provider {
             refresh_token: None,
             id_token: None,
             scope: claims.scope,
+            issued_token_type: None,
         })
     }
 }

@@ -72,6 +72,7 @@ impl Provider {
                 .map(ClaimsRequest::userinfo_names)
                 .unwrap_or_default(),
             uid,
+            act: None,
             cnf: g.dpop_jkt.map(|jkt| Confirmation {
                 jkt: jkt.to_owned(),
             }),
@@ -89,6 +90,7 @@ impl Provider {
             refresh_token,
             id_token,
             scope: claims.scope,
+            issued_token_type: None,
         })
     }
 
