@@ -39,11 +39,15 @@ pub enum ErrorCode {
     /// OpenID Connect Core Unmet Authentication Requirements 1.0 §2: an essential `acr`
     /// (OIDC Core §5.5.1.1) that the sign-in cannot reach.
     UnmetAuthenticationRequirements,
+    /// RFC 7591 §3.2.2: a redirect URI in a registration request is not acceptable.
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: other client metadata in a registration request is not acceptable.
+    InvalidClientMetadata,
 }
 
 impl ErrorCode {
     /// All variants, for exhaustive tests of the wire mapping.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 26] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -68,6 +72,8 @@ impl ErrorCode {
         Self::InvalidTarget,
         Self::UnsupportedTokenType,
         Self::UnmetAuthenticationRequirements,
+        Self::InvalidRedirectUri,
+        Self::InvalidClientMetadata,
     ];
 
     /// The wire string, e.g. `invalid_request`. Derived from the serde mapping, never written twice.
@@ -219,6 +225,15 @@ mod tests {
             ErrorCode::UnmetAuthenticationRequirements.as_str(),
             "unmet_authentication_requirements"
         );
+        assert_eq!(
+            ErrorCode::InvalidRedirectUri.as_str(),
+            "invalid_redirect_uri"
+        );
+        assert_eq!(
+            ErrorCode::InvalidClientMetadata.as_str(),
+            "invalid_client_metadata"
+        );
+        assert_eq!(ErrorCode::InvalidClientMetadata.http_status(), 400);
         assert_eq!(ErrorCode::InvalidTarget.http_status(), 400);
         assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);

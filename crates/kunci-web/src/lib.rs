@@ -68,7 +68,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/register")
             .route(web::get().to(register::show))
+            // RFC 7591 (oauth/registration.rs): a JSON POST registers a client.
+            .route(
+                web::post()
+                    .guard(actix_web::guard::fn_guard(oauth::registration::is_json))
+                    .to(oauth::registration::register),
+            )
             .route(web::post().to(register::submit)),
+    )
+    .service(
+        web::resource("/register/{client_id}")
+            .route(web::get().to(oauth::registration::read))
+            .route(web::put().to(oauth::registration::update))
+            .route(web::delete().to(oauth::registration::delete)),
     )
     .service(web::resource("/verify-email").route(web::get().to(register::verify)))
     .service(

@@ -95,6 +95,7 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
     settings.session_ttl = config.tokens.session_ttl_secs;
     settings.access_token_alg = config.access_token_alg();
     settings.pairwise_salt = config.pairwise_salt()?.map(Arc::new);
+    settings.registration = config.registration_policy()?.map(Arc::new);
     let provider = Arc::new(Provider {
         settings,
         clients: ClientRegistry::new(config.clients()?),

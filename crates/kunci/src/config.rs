@@ -6,10 +6,12 @@
 
 mod client_auth;
 mod clients;
+mod registration;
 mod subject;
 
 pub use clients::ClientConfig;
 use clients::parse_secret;
+pub use registration::RegistrationConfig;
 
 use anyhow::{Context, bail};
 use figment::Figment;
@@ -43,6 +45,9 @@ pub struct Config {
     #[serde(default)]
     pub pairwise_salt: subject::PairwiseSaltSetting,
     pub clients: Vec<ClientConfig>,
+    /// Dynamic client registration (RFC 7591/7592); off by default.
+    #[serde(default)]
+    pub registration: RegistrationConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -182,6 +187,7 @@ impl Default for Config {
             },
             pairwise_salt: Default::default(),
             clients: Vec::new(),
+            registration: RegistrationConfig::default(),
         }
     }
 }
@@ -286,6 +292,7 @@ impl Config {
         }
         self.validate_keys()?;
         self.validate_pairwise()?;
+        self.registration_policy()?;
         let enabled = self.signing_algs();
         match Alg::parse(&self.tokens.access_token_alg) {
             None => bail!(

@@ -10,6 +10,7 @@ mod interaction;
 mod introspect;
 mod logout;
 mod par;
+mod registration;
 mod request_object;
 mod revoke;
 mod token;
@@ -20,6 +21,7 @@ pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOu
 pub use introspect::IntrospectionRequest;
 pub use logout::LoggedOut;
 pub use par::{PAR_TTL, ParResponse, REQUEST_URI_PREFIX};
+pub use registration::ClientInformation;
 pub use request_object::REQUEST_OBJECT_ALGS;
 pub use revoke::RevocationRequest;
 pub use token::{TokenRequest, TokenResponse};
@@ -54,6 +56,9 @@ pub struct Settings {
     /// OIDC Core §8.1: the salt of pairwise subject identifiers; required when any client is
     /// pairwise (the configuration checks it).
     pub pairwise_salt: Option<Arc<PairwiseSalt>>,
+    /// Dynamic client registration (RFC 7591/7592, `flow/registration.rs`): enabled exactly
+    /// when set.
+    pub registration: Option<Arc<crate::registration::RegistrationPolicy>>,
 }
 
 impl Settings {
@@ -69,6 +74,7 @@ impl Settings {
             access_token_alg: Alg::ES256,
             ui_locales: vec!["id".into(), "en".into()],
             pairwise_salt: None,
+            registration: None,
         }
     }
 }
@@ -110,11 +116,17 @@ impl Provider {
 
     /// The discovery document.
     pub fn metadata(&self) -> serde_json::Value {
-        crate::discovery::metadata(
+        let mut doc = crate::discovery::metadata(
             &self.settings.issuer,
-            &self.clients,
+            &self.advertised_clients(),
             &self.keys.current().algs(),
             &self.settings.ui_locales,
-        )
+        );
+        // RFC 8414 §2 / OIDC Discovery §3: only when registration is enabled.
+        if self.settings.registration.is_some() {
+            doc["registration_endpoint"] =
+                serde_json::json!(format!("{}/register", self.settings.issuer));
+        }
+        doc
     }
 }

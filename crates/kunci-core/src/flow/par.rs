@@ -5,7 +5,7 @@
 
 use super::Provider;
 use crate::authorize::{AuthorizeParams, validate};
-use crate::client::PresentedCredentials;
+use crate::client::{LoadedClients, PresentedCredentials};
 use crate::clock::UnixTime;
 use crate::error::{ErrorCode, OAuthError, PortError};
 use crate::records::PushedRequest;
@@ -56,7 +56,8 @@ impl Provider {
         // was already checked against the credentials).
         params.retain(|(k, _)| k != "client_id");
         params.push(("client_id".into(), client.id.clone()));
-        validate(&AuthorizeParams::from_pairs(params.clone()), &self.clients)
+        let clients = LoadedClients(vec![client.clone()]);
+        validate(&AuthorizeParams::from_pairs(params.clone()), &clients)
             .map_err(|e| e.oauth().clone())?;
         let id = random_token();
         let record = PushedRequest {

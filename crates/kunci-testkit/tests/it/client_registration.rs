@@ -1,0 +1,404 @@
+//! Dynamic Client Registration (RFC 7591) and its management protocol (RFC 7592): who may
+//! register, which metadata is refused and with which code, that a registered client works
+//! like a configured one (with `openidconnect` as the relying party), reading, replacing and
+//! deleting a registration, and that every node sees a registration at once.
+
+use crate::grants::client_post;
+use crate::support::{
+    Authz, PASSWORD, Reply, assert_error_page, assert_oauth_error, code_from, exchange, get, http,
+    sign_in,
+};
+use kunci::config::Config;
+use kunci_core::ErrorCode;
+use kunci_core::secret::sha256_hex;
+use kunci_testkit::browser::Landing;
+use kunci_testkit::cluster::TestCluster;
+use kunci_testkit::{Backends, Browser, TestClient, TestServer};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+};
+use serde_json::{Value, json};
+
+const INITIAL_TOKEN: &str = "initial-access-token-0123456789abcdef";
+const EMAIL: &str = "ayu@example.com";
+
+/// Registration on, with the test's initial access token, public clients and every grant.
+fn enable(c: &mut Config) {
+    c.registration.enabled = true;
+    c.registration.initial_access_tokens =
+        vec![format!("sha256:{}", sha256_hex(INITIAL_TOKEN.as_bytes()))];
+    c.registration.allow_public_clients = true;
+    c.registration.grant_types = vec![
+        "authorization_code".into(),
+        "refresh_token".into(),
+        "client_credentials".into(),
+    ];
+}
+
+async fn server() -> TestServer {
+    let server = TestServer::start_with(Backends::current(), enable).await;
+    server.add_user(EMAIL, "Ayu Lestari", PASSWORD, true).await;
+    server
+}
+
+/// `POST /register` with a JSON body and, if given, `Authorization: Bearer token`.
+async fn register_with(server: &TestServer, token: Option<&str>, body: &Value) -> Reply {
+    let mut req = http().post(server.url("/register")).json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    Reply::read(req.send().await.expect("POST /register")).await
+}
+
+/// Registers `body` with the initial access token; expects 201 and returns the response.
+async fn register(server: &TestServer, body: Value) -> Value {
+    let reply = register_with(server, Some(INITIAL_TOKEN), &body).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    reply.json()
+}
+
+/// A method on the client configuration endpoint (RFC 7592) with a Bearer token.
+async fn manage(method: reqwest::Method, uri: &str, token: &str, body: Option<&Value>) -> Reply {
+    let mut req = http().request(method, uri).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(b);
+    }
+    Reply::read(req.send().await.expect("client configuration endpoint")).await
+}
+
+fn leak(s: &str) -> &'static str {
+    s.to_owned().leak()
+}
+
+/// The registered client as the test helpers know clients.
+fn test_client(info: &Value) -> TestClient {
+    TestClient {
+        id: leak(info["client_id"].as_str().unwrap()),
+        secret: info["client_secret"].as_str().map(leak),
+        redirect_uri: leak(info["redirect_uris"][0].as_str().unwrap()),
+    }
+}
+
+fn unique_redirect(name: &str) -> String {
+    format!(
+        "http://127.0.0.1:1/{name}/{}/cb",
+        kunci_core::secret::random_token()
+    )
+}
+
+fn assert_invalid_token(reply: &Reply) {
+    assert_oauth_error(reply.status, &reply.json(), ErrorCode::InvalidToken);
+    assert!(
+        reply
+            .header("www-authenticate")
+            .is_some_and(|h| h.starts_with("Bearer ") && h.contains("invalid_token")),
+        "{:?}",
+        reply.header("www-authenticate")
+    );
+}
+
+kunci_testkit::on_every_backend! {
+    async fn registering_needs_a_valid_initial_access_token() {
+        let server = server().await;
+        let body = json!({"redirect_uris": [unique_redirect("rp")]});
+        assert_invalid_token(&register_with(&server, None, &body).await);
+        assert_invalid_token(&register_with(&server, Some("not-the-token"), &body).await);
+        let basic = http()
+            .post(server.url("/register"))
+            .basic_auth("x", Some(INITIAL_TOKEN))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_invalid_token(&Reply::read(basic).await);
+    }
+
+    async fn invalid_metadata_is_refused_with_the_rfc_7591_codes() {
+        let server = server().await;
+        let ok_uri = unique_redirect("rp");
+        let cases = [
+            (json!({"redirect_uris": ["http://rp.example/cb"]}), ErrorCode::InvalidRedirectUri),
+            (json!({"redirect_uris": ["https://rp.example/cb#x"]}), ErrorCode::InvalidRedirectUri),
+            (json!({"grant_types": ["authorization_code"]}), ErrorCode::InvalidRedirectUri),
+            (json!({"redirect_uris": [ok_uri], "grant_types": ["password"]}), ErrorCode::InvalidClientMetadata),
+            (json!({"redirect_uris": [ok_uri], "grant_types": ["implicit"], "response_types": ["token"]}), ErrorCode::InvalidClientMetadata),
+            (json!({"redirect_uris": [ok_uri], "token_endpoint_auth_method": "client_secret_jwt"}), ErrorCode::InvalidClientMetadata),
+            (json!({"redirect_uris": [ok_uri], "token_endpoint_auth_method": "private_key_jwt"}), ErrorCode::InvalidClientMetadata),
+            (json!({"redirect_uris": [ok_uri], "scope": "openid admin"}), ErrorCode::InvalidClientMetadata),
+            (json!({"redirect_uris": [ok_uri], "subject_type": "pairwise"}), ErrorCode::InvalidClientMetadata),
+            (json!({"redirect_uris": [ok_uri], "id_token_signed_response_alg": "none"}), ErrorCode::InvalidClientMetadata),
+            (json!({"redirect_uris": ok_uri}), ErrorCode::InvalidClientMetadata),
+            (json!(["not", "an", "object"]), ErrorCode::InvalidClientMetadata),
+        ];
+        for (body, code) in cases {
+            let reply = register_with(&server, Some(INITIAL_TOKEN), &body).await;
+            assert_oauth_error(reply.status, &reply.json(), code);
+        }
+    }
+
+    async fn a_registered_confidential_client_signs_in_with_openidconnect() {
+        let server = server().await;
+        let redirect_uri = unique_redirect("shop");
+        let info = register(&server, json!({
+            "redirect_uris": [redirect_uri],
+            "client_name": "Toko Daring",
+            "scope": "openid email profile",
+            "id_token_signed_response_alg": "ES256",
+            "logo_uri": "https://shop.example/logo.png",
+        }))
+        .await;
+        // RFC 7591 §3.2.1: the registered metadata and the server's fields.
+        let client_id = info["client_id"].as_str().unwrap();
+        let secret = info["client_secret"].as_str().expect("a secret for client_secret_basic");
+        assert!(secret.len() >= 43, "high-entropy secret");
+        assert_eq!(info["client_secret_expires_at"], 0);
+        assert!(info["client_id_issued_at"].as_i64().unwrap() > 1_700_000_000);
+        assert_eq!(info["token_endpoint_auth_method"], "client_secret_basic");
+        assert_eq!(info["grant_types"], json!(["authorization_code"]));
+        assert_eq!(info["response_types"], json!(["code"]));
+        assert_eq!(info["client_name"], "Toko Daring");
+        assert!(info.get("logo_uri").is_none(), "unknown metadata is ignored");
+        assert_eq!(
+            info["registration_client_uri"],
+            server.url(&format!("/register/{client_id}"))
+        );
+        assert!(info["registration_access_token"].as_str().unwrap().len() >= 43);
+
+        let http = http();
+        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer.clone()).unwrap(), &http)
+            .await
+            .expect("discovery");
+        let rp = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(client_id.into()),
+            Some(ClientSecret::new(secret.into())),
+        )
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).unwrap());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (auth_url, state, nonce) = rp
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let browser = Browser::new(&server.issuer);
+        let (_, _, login) = browser.open(auth_url.as_str()).await.page();
+        let (_, _, consent) = browser.sign_in(&login, EMAIL, PASSWORD).await.page();
+        assert!(consent.contains("Toko Daring"), "consent names the registered client:\n{consent}");
+        let redirect = browser.consent(&consent, true, false).await.left();
+        assert!(redirect.as_str().starts_with(&redirect_uri));
+        assert_eq!(Landing::param(&redirect, "state").as_deref(), Some(state.secret().as_str()));
+        let code = Landing::param(&redirect, "code").expect("code");
+        let tokens = rp
+            .exchange_code(AuthorizationCode::new(code))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .expect("the registered client redeems its code");
+        let verifier = rp.id_token_verifier().set_allowed_algs(vec![
+            openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        ]);
+        let claims = tokens.id_token().expect("ID token").claims(&verifier, &nonce).expect("ID token verifies");
+        let info: openidconnect::core::CoreUserInfoClaims = rp
+            .user_info(tokens.access_token().clone(), None)
+            .unwrap()
+            .request_async(&http)
+            .await
+            .expect("userinfo");
+        assert_eq!(info.subject(), claims.subject());
+        assert_eq!(info.email().map(|e| e.as_str()), Some(EMAIL));
+
+        // Introspection and revocation authenticate the registered client too.
+        let client = test_client(&json!({"client_id": client_id, "client_secret": secret, "redirect_uris": [redirect_uri]}));
+        let token = tokens.access_token().secret().as_str();
+        let intro = client_post(&server, "/introspect", Some(&client), &[("token", token)]).await;
+        assert_eq!(intro.body["active"], true, "{}", intro.body);
+        let revoked = client_post(&server, "/revoke", Some(&client), &[("token", token)]).await;
+        assert_eq!(revoked.status, 200);
+    }
+
+    async fn a_registered_public_client_signs_in_with_pkce_and_refreshes() {
+        let server = server().await;
+        let info = register(&server, json!({
+            "redirect_uris": [unique_redirect("spa")],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+        }))
+        .await;
+        assert!(info.get("client_secret").is_none(), "public clients get no secret");
+        assert!(info.get("client_secret_expires_at").is_none());
+        assert_eq!(info["scope"], "openid profile email offline_access");
+        let client = test_client(&info);
+        let authz = Authz::new(&client).set("scope", "openid offline_access");
+        let redirect = sign_in(&server, &Browser::new(&server.issuer), &authz, EMAIL).await;
+        let (status, tokens) = exchange(&server, &authz, &code_from(&server, &authz, &redirect)).await;
+        assert_eq!(status, 200, "{tokens}");
+        let refresh = tokens["refresh_token"].as_str().expect("a refresh token");
+        let refreshed = client_post(&server, "/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+        assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    }
+
+    async fn a_registration_is_read_replaced_and_deleted_with_its_token() {
+        let server = server().await;
+        let first_uri = unique_redirect("app");
+        let info = register(&server, json!({"redirect_uris": [first_uri], "client_name": "First"})).await;
+        let client = test_client(&info);
+        let uri = info["registration_client_uri"].as_str().unwrap();
+        let token = info["registration_access_token"].as_str().unwrap();
+
+        // RFC 7592 §2.1: read.
+        let read = manage(reqwest::Method::GET, uri, token, None).await;
+        assert_eq!(read.status, 200, "{}", read.body);
+        let read = read.json();
+        assert_eq!(read["client_id"], info["client_id"]);
+        assert_eq!(read["redirect_uris"], json!([first_uri]));
+        assert_eq!(read["client_id_issued_at"], info["client_id_issued_at"]);
+        assert_eq!(read["registration_access_token"], token);
+        assert!(read.get("client_secret").is_none(), "secrets are stored as digests only");
+
+        // §2.2: a full replacement; the client_id must be the client's.
+        let second_uri = unique_redirect("app2");
+        let mut update = json!({"client_id": info["client_id"], "redirect_uris": [second_uri], "client_secret": client.secret.unwrap()});
+        let replaced = manage(reqwest::Method::PUT, uri, token, Some(&update)).await;
+        assert_eq!(replaced.status, 200, "{}", replaced.body);
+        let replaced = replaced.json();
+        assert_eq!(replaced["redirect_uris"], json!([second_uri]));
+        assert!(replaced.get("client_name").is_none(), "omitted metadata is removed (§2.2)");
+        assert!(replaced.get("client_secret").is_none(), "the secret is not re-issued");
+        update["client_id"] = json!("someone-else");
+        let wrong_id = manage(reqwest::Method::PUT, uri, token, Some(&update)).await;
+        assert_oauth_error(wrong_id.status, &wrong_id.json(), ErrorCode::InvalidRequest);
+        update["client_id"] = info["client_id"].clone();
+        update["client_secret"] = json!("not-the-secret");
+        let wrong_secret = manage(reqwest::Method::PUT, uri, token, Some(&update)).await;
+        assert_oauth_error(wrong_secret.status, &wrong_secret.json(), ErrorCode::InvalidClientMetadata);
+        update["redirect_uris"] = json!(["http://rp.example/cb"]);
+        update.as_object_mut().unwrap().remove("client_secret");
+        let bad_uri = manage(reqwest::Method::PUT, uri, token, Some(&update)).await;
+        assert_oauth_error(bad_uri.status, &bad_uri.json(), ErrorCode::InvalidRedirectUri);
+
+        // The update holds at once: the old redirect URI is refused, the new one signs in, and
+        // the unchanged secret still authenticates.
+        let old = Authz::new(&client);
+        assert_error_page(&get(&old.url(&server)).await, 400, Some(ErrorCode::InvalidRequest));
+        let client = TestClient { redirect_uri: leak(&second_uri), ..client };
+        let browser = Browser::new(&server.issuer);
+        let authz = Authz::new(&client);
+        let redirect = sign_in(&server, &browser, &authz, EMAIL).await;
+        let (status, body) = exchange(&server, &authz, &code_from(&server, &authz, &redirect)).await;
+        assert_eq!(status, 200, "{body}");
+        // A second code (SSO session, remembered consent), to redeem after the deletion.
+        let authz = Authz::new(&client);
+        let redirect = browser.open(&authz.url(&server)).await.left();
+        let code = code_from(&server, &authz, &redirect);
+
+        // §2.3: delete; the client can no longer authenticate or start a sign-in.
+        let deleted = manage(reqwest::Method::DELETE, uri, token, None).await;
+        assert_eq!(deleted.status, 204, "{}", deleted.body);
+        let (status, body) = exchange(&server, &authz, &code).await;
+        assert_oauth_error(status, &body, ErrorCode::InvalidClient);
+        assert_error_page(&get(&authz.url(&server)).await, 400, Some(ErrorCode::InvalidClient));
+        assert_invalid_token(&manage(reqwest::Method::GET, uri, token, None).await);
+        assert_invalid_token(&manage(reqwest::Method::DELETE, uri, token, None).await);
+    }
+
+    async fn a_wrong_registration_access_token_looks_like_an_unknown_client() {
+        let server = server().await;
+        let a = register(&server, json!({"redirect_uris": [unique_redirect("a")]})).await;
+        let b = register(&server, json!({"redirect_uris": [unique_redirect("b")]})).await;
+        let a_uri = a["registration_client_uri"].as_str().unwrap();
+        let b_token = b["registration_access_token"].as_str().unwrap();
+        let unknown = server.url("/register/no-such-client");
+        let body = json!({"client_id": a["client_id"], "redirect_uris": [unique_redirect("x")]});
+        let mut answers = Vec::new();
+        for (uri, token) in [(a_uri, b_token), (a_uri, "garbage"), (unknown.as_str(), b_token)] {
+            for method in [reqwest::Method::GET, reqwest::Method::PUT, reqwest::Method::DELETE] {
+                let reply = manage(method, uri, token, Some(&body)).await;
+                assert_invalid_token(&reply);
+                answers.push(reply.body);
+            }
+        }
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "one answer for all: {answers:?}");
+        let no_token = Reply::read(http().get(a_uri).send().await.unwrap()).await;
+        assert_invalid_token(&no_token);
+        // Nothing changed: A's own token still reads A.
+        let a_token = a["registration_access_token"].as_str().unwrap();
+        assert_eq!(manage(reqwest::Method::GET, a_uri, a_token, None).await.status, 200);
+    }
+
+    async fn discovery_lists_the_registration_endpoint_only_when_enabled() {
+        let plain = TestServer::start().await;
+        let doc = get(&plain.url("/.well-known/openid-configuration")).await.json();
+        assert!(doc.get("registration_endpoint").is_none(), "{doc}");
+        let off = register_with(&plain, Some(INITIAL_TOKEN), &json!({"redirect_uris": ["https://rp.example/cb"]})).await;
+        assert_eq!(off.status, 404, "registration is off by default");
+
+        let server = server().await;
+        let doc = get(&server.url("/.well-known/openid-configuration")).await.json();
+        assert_eq!(doc["registration_endpoint"], server.url("/register"));
+        let methods = doc["token_endpoint_auth_methods_supported"].as_array().unwrap();
+        for m in ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] {
+            assert!(methods.contains(&json!(m)), "{m} in {methods:?}");
+        }
+        assert!(doc["grant_types_supported"].as_array().unwrap().contains(&json!("client_credentials")));
+        // The people's sign-up page still answers a form POST at /register.
+        let form = http().post(server.url("/register")).form(&[("email", "x")]).send().await.unwrap();
+        assert_ne!(form.status(), 404);
+        assert!(form.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    }
+}
+
+#[tokio::test]
+async fn a_client_registered_on_one_node_works_on_another_at_once() {
+    let Some(cluster) = TestCluster::start_with(2, "two-node registration test", enable).await
+    else {
+        return;
+    };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let info = register(
+        a,
+        json!({"grant_types": ["client_credentials"], "scope": "profile"}),
+    )
+    .await;
+    let service = TestClient {
+        id: leak(info["client_id"].as_str().unwrap()),
+        secret: info["client_secret"].as_str().map(leak),
+        redirect_uri: "",
+    };
+    let on_b = client_post(
+        b,
+        "/token",
+        Some(&service),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(
+        on_b.status, 200,
+        "node B knows the client at once: {}",
+        on_b.body
+    );
+
+    // Deleted through B, refused by A at once.
+    let uri = info["registration_client_uri"]
+        .as_str()
+        .unwrap()
+        .replace(&a.issuer, &b.issuer);
+    let token = info["registration_access_token"].as_str().unwrap();
+    assert_eq!(
+        manage(reqwest::Method::DELETE, &uri, token, None)
+            .await
+            .status,
+        204
+    );
+    let on_a = client_post(
+        a,
+        "/token",
+        Some(&service),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_oauth_error(on_a.status, &on_a.body, ErrorCode::InvalidClient);
+}
