@@ -37,7 +37,7 @@ impl Provider {
         if let Some(c) = self.clients.get(id) {
             return Ok(Some(c));
         }
-        if self.settings.registration.is_none() {
+        if self.settings.registration.is_none() || !could_be_registered(id) {
             return Ok(None);
         }
         let Some(row) = self.durable.find_registered_client(id).await? else {
@@ -249,6 +249,15 @@ impl Provider {
     }
 }
 
+/// Registered ids are [`random_token`]s (43 base64url characters): anything else is answered
+/// without asking the database, so junk and typos at `/authorize` cost no query.
+fn could_be_registered(id: &str) -> bool {
+    id.len() == 43
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn stored_metadata(row: &RegisteredClient) -> Result<ClientMetadata, PortError> {
     serde_json::from_str(&row.metadata)
         .map_err(|e| PortError::Corrupt(format!("registered client metadata: {e}")))
@@ -282,6 +291,14 @@ fn decode_digest(hex: &str) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
     use crate::secret::sha256;
+
+    #[test]
+    fn only_ids_shaped_like_registered_ones_are_looked_up() {
+        assert!(could_be_registered(&random_token()));
+        assert!(!could_be_registered("web"));
+        assert!(!could_be_registered(&"a".repeat(44)));
+        assert!(!could_be_registered(&format!("{}=", "a".repeat(42))));
+    }
 
     #[test]
     fn digests_round_trip_through_hex() {

@@ -241,6 +241,63 @@ kunci_testkit::on_every_backend! {
         assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     }
 
+    async fn a_registered_client_pushes_its_requests_and_logs_out() {
+        let server = server().await;
+        let redirect_uri = unique_redirect("par");
+        let after = redirect_uri.replace("/cb", "/bye");
+        let info = register(&server, json!({
+            "redirect_uris": [redirect_uri],
+            "post_logout_redirect_uris": [after],
+            "require_pushed_authorization_requests": true,
+        }))
+        .await;
+        let client = test_client(&info);
+        let authz = Authz::new(&client);
+        // RFC 9126 §6: a direct request is refused; a pushed one signs in.
+        assert_error_page(&get(&authz.url(&server)).await, 400, Some(ErrorCode::InvalidRequest));
+        let mut form = authz.params.clone();
+        form.retain(|(k, _)| k != "client_id");
+        let pushed = http()
+            .post(server.url("/par"))
+            .basic_auth(client.id, client.secret)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pushed.status(), 201);
+        let pushed: Value = pushed.json().await.unwrap();
+        let query = serde_urlencoded::to_string([
+            ("client_id", client.id),
+            ("request_uri", pushed["request_uri"].as_str().unwrap()),
+        ])
+        .unwrap();
+        let browser = Browser::new(&server.issuer);
+        let (_, _, login) = browser.open(&server.url(&format!("/authorize?{query}"))).await.page();
+        let landing = browser.sign_in(&login, EMAIL, PASSWORD).await;
+        let redirect = crate::support::finish_consent(&browser, landing).await;
+        let (status, tokens) = exchange(&server, &authz, &code_from(&server, &authz, &redirect)).await;
+        assert_eq!(status, 200, "{tokens}");
+
+        // RP-Initiated Logout names the registered client by its ID token.
+        let hint = tokens["id_token"].as_str().unwrap();
+        let logout = |uri: &str| {
+            server.url(&format!(
+                "/logout?{}",
+                serde_urlencoded::to_string([
+                    ("id_token_hint", hint),
+                    ("post_logout_redirect_uri", uri),
+                    ("state", "s-1"),
+                ])
+                .unwrap()
+            ))
+        };
+        assert_error_page(&get(&logout("https://elsewhere.example/bye")).await, 400, Some(ErrorCode::InvalidRequest));
+        let (_, _, page) = browser.open(&logout(&after)).await.page();
+        let back = crate::logout::confirm(&browser, &page).await.left();
+        assert!(back.as_str().starts_with(&after), "{back}");
+        assert_eq!(Landing::param(&back, "state").as_deref(), Some("s-1"));
+    }
+
     async fn a_registration_is_read_replaced_and_deleted_with_its_token() {
         let server = server().await;
         let first_uri = unique_redirect("app");
@@ -311,7 +368,7 @@ kunci_testkit::on_every_backend! {
         let b = register(&server, json!({"redirect_uris": [unique_redirect("b")]})).await;
         let a_uri = a["registration_client_uri"].as_str().unwrap();
         let b_token = b["registration_access_token"].as_str().unwrap();
-        let unknown = server.url("/register/no-such-client");
+        let unknown = server.url(&format!("/register/{}", kunci_core::secret::random_token()));
         let body = json!({"client_id": a["client_id"], "redirect_uris": [unique_redirect("x")]});
         let mut answers = Vec::new();
         for (uri, token) in [(a_uri, b_token), (a_uri, "garbage"), (unknown.as_str(), b_token)] {
