@@ -1,7 +1,8 @@
-//! Dynamic Client Registration (RFC 7591) and its management protocol (RFC 7592): who may
-//! register, which metadata is refused and with which code, that a registered client works
-//! like a configured one (with `openidconnect` as the relying party), reading, replacing and
-//! deleting a registration, and that every node sees a registration at once.
+//! Dynamic Client Registration (RFC 7591): who may register, which metadata is refused and
+//! with which code, that a registered client works like a configured one (with `openidconnect`
+//! registering and signing in as the relying party; PAR, refresh, introspection, revocation,
+//! logout) and that discovery lists the endpoint only when enabled. RFC 7592 management and
+//! the two-node test are in `management`.
 
 use crate::grants::client_post;
 use crate::support::{
@@ -12,14 +13,19 @@ use kunci::config::Config;
 use kunci_core::ErrorCode;
 use kunci_core::secret::sha256_hex;
 use kunci_testkit::browser::Landing;
-use kunci_testkit::cluster::TestCluster;
 use kunci_testkit::{Backends, Browser, TestClient, TestServer};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreClientRegistrationRequest, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreRegisterErrorResponseType,
+};
+use openidconnect::registration::{ClientRegistrationError, EmptyAdditionalClientMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    AccessToken, AuthorizationCode, ClientId, ClientName, ClientSecret, CsrfToken, IssuerUrl,
+    LogoUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 use serde_json::{Value, json};
+
+mod management;
 
 const INITIAL_TOKEN: &str = "initial-access-token-0123456789abcdef";
 const EMAIL: &str = "ayu@example.com";
@@ -120,18 +126,61 @@ kunci_testkit::on_every_backend! {
         let server = server().await;
         let ok_uri = unique_redirect("rp");
         let cases = [
-            (json!({"redirect_uris": ["http://rp.example/cb"]}), ErrorCode::InvalidRedirectUri),
-            (json!({"redirect_uris": ["https://rp.example/cb#x"]}), ErrorCode::InvalidRedirectUri),
-            (json!({"grant_types": ["authorization_code"]}), ErrorCode::InvalidRedirectUri),
-            (json!({"redirect_uris": [ok_uri], "grant_types": ["password"]}), ErrorCode::InvalidClientMetadata),
-            (json!({"redirect_uris": [ok_uri], "grant_types": ["implicit"], "response_types": ["token"]}), ErrorCode::InvalidClientMetadata),
-            (json!({"redirect_uris": [ok_uri], "token_endpoint_auth_method": "client_secret_jwt"}), ErrorCode::InvalidClientMetadata),
-            (json!({"redirect_uris": [ok_uri], "token_endpoint_auth_method": "private_key_jwt"}), ErrorCode::InvalidClientMetadata),
-            (json!({"redirect_uris": [ok_uri], "scope": "openid admin"}), ErrorCode::InvalidClientMetadata),
-            (json!({"redirect_uris": [ok_uri], "subject_type": "pairwise"}), ErrorCode::InvalidClientMetadata),
-            (json!({"redirect_uris": [ok_uri], "id_token_signed_response_alg": "none"}), ErrorCode::InvalidClientMetadata),
-            (json!({"redirect_uris": ok_uri}), ErrorCode::InvalidClientMetadata),
-            (json!(["not", "an", "object"]), ErrorCode::InvalidClientMetadata),
+            (
+                json!({"redirect_uris": ["http://rp.example/cb"]}),
+                ErrorCode::InvalidRedirectUri,
+            ),
+            (
+                json!({"redirect_uris": ["https://rp.example/cb#x"]}),
+                ErrorCode::InvalidRedirectUri,
+            ),
+            (
+                json!({"grant_types": ["authorization_code"]}),
+                ErrorCode::InvalidRedirectUri,
+            ),
+            (
+                json!({"redirect_uris": [ok_uri], "grant_types": ["password"]}),
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                json!({
+                    "redirect_uris": [ok_uri],
+                    "grant_types": ["implicit"],
+                    "response_types": ["token"],
+                }),
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                json!({
+                    "redirect_uris": [ok_uri],
+                    "token_endpoint_auth_method": "client_secret_jwt",
+                }),
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                json!({"redirect_uris": [ok_uri], "token_endpoint_auth_method": "private_key_jwt"}),
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                json!({"redirect_uris": [ok_uri], "scope": "openid admin"}),
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                json!({"redirect_uris": [ok_uri], "subject_type": "pairwise"}),
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                json!({"redirect_uris": [ok_uri], "id_token_signed_response_alg": "none"}),
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                json!({"redirect_uris": ok_uri}),
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                json!(["not", "an", "object"]),
+                ErrorCode::InvalidClientMetadata,
+            ),
         ];
         for (body, code) in cases {
             let reply = register_with(&server, Some(INITIAL_TOKEN), &body).await;
@@ -139,57 +188,130 @@ kunci_testkit::on_every_backend! {
         }
     }
 
-    async fn a_registered_confidential_client_signs_in_with_openidconnect() {
+    async fn a_client_registered_by_openidconnect_signs_in_with_it() {
         let server = server().await;
         let redirect_uri = unique_redirect("shop");
-        let info = register(&server, json!({
-            "redirect_uris": [redirect_uri],
-            "client_name": "Toko Daring",
-            "scope": "openid email profile",
-            "id_token_signed_response_alg": "ES256",
-            "logo_uri": "https://shop.example/logo.png",
-        }))
-        .await;
-        // RFC 7591 §3.2.1: the registered metadata and the server's fields.
-        let client_id = info["client_id"].as_str().unwrap();
-        let secret = info["client_secret"].as_str().expect("a secret for client_secret_basic");
+        let http = http();
+        let metadata = CoreProviderMetadata::discover_async(
+            IssuerUrl::new(server.issuer.clone()).unwrap(),
+            &http,
+        )
+        .await
+        .expect("discovery");
+        let endpoint = metadata
+            .registration_endpoint()
+            .expect("registration_endpoint")
+            .clone();
+        let request = CoreClientRegistrationRequest::new(
+            vec![RedirectUrl::new(redirect_uri.clone()).unwrap()],
+            EmptyAdditionalClientMetadata::default(),
+        )
+        .set_client_name(Some(ClientName::new("Toko Daring".into()).into()))
+        .set_logo_uri(Some(
+            LogoUrl::new("https://shop.example/logo.png".into())
+                .unwrap()
+                .into(),
+        ))
+        .set_id_token_signed_response_alg(Some(CoreJwsSigningAlgorithm::EcdsaP256Sha256));
+
+        // Its own error handling reads our RFC 7591 §3.2.2 errors.
+        let refused = request
+            .clone()
+            .set_redirect_uris(vec![
+                RedirectUrl::new("http://rp.example/cb".into()).unwrap(),
+            ])
+            .set_initial_access_token(Some(AccessToken::new(INITIAL_TOKEN.into())))
+            .register_async(&endpoint, &http)
+            .await;
+        match refused {
+            Err(ClientRegistrationError::ServerResponse(e)) => {
+                assert_eq!(
+                    *e.error(),
+                    CoreRegisterErrorResponseType::InvalidRedirectUri
+                );
+            }
+            other => panic!("expected invalid_redirect_uri, got {other:?}"),
+        }
+
+        let registered = request
+            .set_initial_access_token(Some(AccessToken::new(INITIAL_TOKEN.into())))
+            .register_async(&endpoint, &http)
+            .await
+            .expect("openidconnect accepts the registration response");
+        // RFC 7591 §3.2.1: the server's fields.
+        let client_id = registered.client_id().as_str().to_owned();
+        let secret = registered
+            .client_secret()
+            .expect("a secret for client_secret_basic");
+        let secret = secret.secret().clone();
         assert!(secret.len() >= 43, "high-entropy secret");
-        assert_eq!(info["client_secret_expires_at"], 0);
-        assert!(info["client_id_issued_at"].as_i64().unwrap() > 1_700_000_000);
+        assert_eq!(
+            registered.client_secret_expires_at().map(|t| t.timestamp()),
+            Some(0)
+        );
+        assert!(
+            registered
+                .client_id_issued_at()
+                .is_some_and(|t| t.timestamp() > 1_700_000_000)
+        );
+        let uri = registered
+            .registration_client_uri()
+            .expect("registration_client_uri");
+        assert_eq!(uri.as_str(), server.url(&format!("/register/{client_id}")));
+        let token = registered
+            .registration_access_token()
+            .expect("registration_access_token");
+        assert!(token.secret().len() >= 43);
+        assert_eq!(
+            registered
+                .client_name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str()),
+            Some("Toko Daring")
+        );
+        assert!(
+            registered.logo_uri().is_none(),
+            "unknown metadata is ignored (§2)"
+        );
+        // The defaults filled in, as the raw JSON shows them.
+        let info = manage(reqwest::Method::GET, uri.as_str(), token.secret(), None)
+            .await
+            .json();
         assert_eq!(info["token_endpoint_auth_method"], "client_secret_basic");
         assert_eq!(info["grant_types"], json!(["authorization_code"]));
         assert_eq!(info["response_types"], json!(["code"]));
-        assert_eq!(info["client_name"], "Toko Daring");
-        assert!(info.get("logo_uri").is_none(), "unknown metadata is ignored");
-        assert_eq!(
-            info["registration_client_uri"],
-            server.url(&format!("/register/{client_id}"))
-        );
-        assert!(info["registration_access_token"].as_str().unwrap().len() >= 43);
+        assert_eq!(info["scope"], "openid profile email");
+        assert_eq!(info["id_token_signed_response_alg"], "ES256");
 
-        let http = http();
-        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer.clone()).unwrap(), &http)
-            .await
-            .expect("discovery");
         let rp = CoreClient::from_provider_metadata(
             metadata,
-            ClientId::new(client_id.into()),
-            Some(ClientSecret::new(secret.into())),
+            ClientId::new(client_id.clone()),
+            Some(ClientSecret::new(secret.clone())),
         )
         .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).unwrap());
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (auth_url, state, nonce) = rp
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
             .add_scope(Scope::new("email".into()))
             .set_pkce_challenge(challenge)
             .url();
         let browser = Browser::new(&server.issuer);
         let (_, _, login) = browser.open(auth_url.as_str()).await.page();
         let (_, _, consent) = browser.sign_in(&login, EMAIL, PASSWORD).await.page();
-        assert!(consent.contains("Toko Daring"), "consent names the registered client:\n{consent}");
+        assert!(
+            consent.contains("Toko Daring"),
+            "consent names the registered client:\n{consent}"
+        );
         let redirect = browser.consent(&consent, true, false).await.left();
         assert!(redirect.as_str().starts_with(&redirect_uri));
-        assert_eq!(Landing::param(&redirect, "state").as_deref(), Some(state.secret().as_str()));
+        assert_eq!(
+            Landing::param(&redirect, "state").as_deref(),
+            Some(state.secret().as_str())
+        );
         let code = Landing::param(&redirect, "code").expect("code");
         let tokens = rp
             .exchange_code(AuthorizationCode::new(code))
@@ -198,10 +320,14 @@ kunci_testkit::on_every_backend! {
             .request_async(&http)
             .await
             .expect("the registered client redeems its code");
-        let verifier = rp.id_token_verifier().set_allowed_algs(vec![
-            openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-        ]);
-        let claims = tokens.id_token().expect("ID token").claims(&verifier, &nonce).expect("ID token verifies");
+        let verifier = rp
+            .id_token_verifier()
+            .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+        let claims = tokens
+            .id_token()
+            .expect("ID token")
+            .claims(&verifier, &nonce)
+            .expect("ID token verifies");
         let info: openidconnect::core::CoreUserInfoClaims = rp
             .user_info(tokens.access_token().clone(), None)
             .unwrap()
@@ -212,7 +338,11 @@ kunci_testkit::on_every_backend! {
         assert_eq!(info.email().map(|e| e.as_str()), Some(EMAIL));
 
         // Introspection and revocation authenticate the registered client too.
-        let client = test_client(&json!({"client_id": client_id, "client_secret": secret, "redirect_uris": [redirect_uri]}));
+        let client = test_client(&json!({
+            "client_id": client_id,
+            "client_secret": secret,
+            "redirect_uris": [redirect_uri],
+        }));
         let token = tokens.access_token().secret().as_str();
         let intro = client_post(&server, "/introspect", Some(&client), &[("token", token)]).await;
         assert_eq!(intro.body["active"], true, "{}", intro.body);
@@ -222,22 +352,35 @@ kunci_testkit::on_every_backend! {
 
     async fn a_registered_public_client_signs_in_with_pkce_and_refreshes() {
         let server = server().await;
-        let info = register(&server, json!({
-            "redirect_uris": [unique_redirect("spa")],
-            "token_endpoint_auth_method": "none",
-            "grant_types": ["authorization_code", "refresh_token"],
-        }))
+        let info = register(
+            &server,
+            json!({
+                "redirect_uris": [unique_redirect("spa")],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+            }),
+        )
         .await;
-        assert!(info.get("client_secret").is_none(), "public clients get no secret");
+        assert!(
+            info.get("client_secret").is_none(),
+            "public clients get no secret"
+        );
         assert!(info.get("client_secret_expires_at").is_none());
         assert_eq!(info["scope"], "openid profile email offline_access");
         let client = test_client(&info);
         let authz = Authz::new(&client).set("scope", "openid offline_access");
         let redirect = sign_in(&server, &Browser::new(&server.issuer), &authz, EMAIL).await;
-        let (status, tokens) = exchange(&server, &authz, &code_from(&server, &authz, &redirect)).await;
+        let (status, tokens) =
+            exchange(&server, &authz, &code_from(&server, &authz, &redirect)).await;
         assert_eq!(status, 200, "{tokens}");
         let refresh = tokens["refresh_token"].as_str().expect("a refresh token");
-        let refreshed = client_post(&server, "/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+        let refreshed = client_post(
+            &server,
+            "/token",
+            Some(&client),
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        )
+        .await;
         assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     }
 
@@ -245,16 +388,23 @@ kunci_testkit::on_every_backend! {
         let server = server().await;
         let redirect_uri = unique_redirect("par");
         let after = redirect_uri.replace("/cb", "/bye");
-        let info = register(&server, json!({
-            "redirect_uris": [redirect_uri],
-            "post_logout_redirect_uris": [after],
-            "require_pushed_authorization_requests": true,
-        }))
+        let info = register(
+            &server,
+            json!({
+                "redirect_uris": [redirect_uri],
+                "post_logout_redirect_uris": [after],
+                "require_pushed_authorization_requests": true,
+            }),
+        )
         .await;
         let client = test_client(&info);
         let authz = Authz::new(&client);
         // RFC 9126 §6: a direct request is refused; a pushed one signs in.
-        assert_error_page(&get(&authz.url(&server)).await, 400, Some(ErrorCode::InvalidRequest));
+        assert_error_page(
+            &get(&authz.url(&server)).await,
+            400,
+            Some(ErrorCode::InvalidRequest),
+        );
         let mut form = authz.params.clone();
         form.retain(|(k, _)| k != "client_id");
         let pushed = http()
@@ -272,10 +422,14 @@ kunci_testkit::on_every_backend! {
         ])
         .unwrap();
         let browser = Browser::new(&server.issuer);
-        let (_, _, login) = browser.open(&server.url(&format!("/authorize?{query}"))).await.page();
+        let (_, _, login) = browser
+            .open(&server.url(&format!("/authorize?{query}")))
+            .await
+            .page();
         let landing = browser.sign_in(&login, EMAIL, PASSWORD).await;
         let redirect = crate::support::finish_consent(&browser, landing).await;
-        let (status, tokens) = exchange(&server, &authz, &code_from(&server, &authz, &redirect)).await;
+        let (status, tokens) =
+            exchange(&server, &authz, &code_from(&server, &authz, &redirect)).await;
         assert_eq!(status, 200, "{tokens}");
 
         // RP-Initiated Logout names the registered client by its ID token.
@@ -291,171 +445,66 @@ kunci_testkit::on_every_backend! {
                 .unwrap()
             ))
         };
-        assert_error_page(&get(&logout("https://elsewhere.example/bye")).await, 400, Some(ErrorCode::InvalidRequest));
+        assert_error_page(
+            &get(&logout("https://elsewhere.example/bye")).await,
+            400,
+            Some(ErrorCode::InvalidRequest),
+        );
         let (_, _, page) = browser.open(&logout(&after)).await.page();
         let back = crate::logout::confirm(&browser, &page).await.left();
         assert!(back.as_str().starts_with(&after), "{back}");
         assert_eq!(Landing::param(&back, "state").as_deref(), Some("s-1"));
     }
 
-    async fn a_registration_is_read_replaced_and_deleted_with_its_token() {
-        let server = server().await;
-        let first_uri = unique_redirect("app");
-        let info = register(&server, json!({"redirect_uris": [first_uri], "client_name": "First"})).await;
-        let client = test_client(&info);
-        let uri = info["registration_client_uri"].as_str().unwrap();
-        let token = info["registration_access_token"].as_str().unwrap();
-
-        // RFC 7592 §2.1: read.
-        let read = manage(reqwest::Method::GET, uri, token, None).await;
-        assert_eq!(read.status, 200, "{}", read.body);
-        let read = read.json();
-        assert_eq!(read["client_id"], info["client_id"]);
-        assert_eq!(read["redirect_uris"], json!([first_uri]));
-        assert_eq!(read["client_id_issued_at"], info["client_id_issued_at"]);
-        assert_eq!(read["registration_access_token"], token);
-        assert!(read.get("client_secret").is_none(), "secrets are stored as digests only");
-
-        // §2.2: a full replacement; the client_id must be the client's.
-        let second_uri = unique_redirect("app2");
-        let mut update = json!({"client_id": info["client_id"], "redirect_uris": [second_uri], "client_secret": client.secret.unwrap()});
-        let replaced = manage(reqwest::Method::PUT, uri, token, Some(&update)).await;
-        assert_eq!(replaced.status, 200, "{}", replaced.body);
-        let replaced = replaced.json();
-        assert_eq!(replaced["redirect_uris"], json!([second_uri]));
-        assert!(replaced.get("client_name").is_none(), "omitted metadata is removed (§2.2)");
-        assert!(replaced.get("client_secret").is_none(), "the secret is not re-issued");
-        update["client_id"] = json!("someone-else");
-        let wrong_id = manage(reqwest::Method::PUT, uri, token, Some(&update)).await;
-        assert_oauth_error(wrong_id.status, &wrong_id.json(), ErrorCode::InvalidRequest);
-        update["client_id"] = info["client_id"].clone();
-        update["client_secret"] = json!("not-the-secret");
-        let wrong_secret = manage(reqwest::Method::PUT, uri, token, Some(&update)).await;
-        assert_oauth_error(wrong_secret.status, &wrong_secret.json(), ErrorCode::InvalidClientMetadata);
-        update["redirect_uris"] = json!(["http://rp.example/cb"]);
-        update.as_object_mut().unwrap().remove("client_secret");
-        let bad_uri = manage(reqwest::Method::PUT, uri, token, Some(&update)).await;
-        assert_oauth_error(bad_uri.status, &bad_uri.json(), ErrorCode::InvalidRedirectUri);
-
-        // The update holds at once: the old redirect URI is refused, the new one signs in, and
-        // the unchanged secret still authenticates.
-        let old = Authz::new(&client);
-        assert_error_page(&get(&old.url(&server)).await, 400, Some(ErrorCode::InvalidRequest));
-        let client = TestClient { redirect_uri: leak(&second_uri), ..client };
-        let browser = Browser::new(&server.issuer);
-        let authz = Authz::new(&client);
-        let redirect = sign_in(&server, &browser, &authz, EMAIL).await;
-        let (status, body) = exchange(&server, &authz, &code_from(&server, &authz, &redirect)).await;
-        assert_eq!(status, 200, "{body}");
-        // A second code (SSO session, remembered consent), to redeem after the deletion.
-        let authz = Authz::new(&client);
-        let redirect = browser.open(&authz.url(&server)).await.left();
-        let code = code_from(&server, &authz, &redirect);
-
-        // §2.3: delete; the client can no longer authenticate or start a sign-in.
-        let deleted = manage(reqwest::Method::DELETE, uri, token, None).await;
-        assert_eq!(deleted.status, 204, "{}", deleted.body);
-        let (status, body) = exchange(&server, &authz, &code).await;
-        assert_oauth_error(status, &body, ErrorCode::InvalidClient);
-        assert_error_page(&get(&authz.url(&server)).await, 400, Some(ErrorCode::InvalidClient));
-        assert_invalid_token(&manage(reqwest::Method::GET, uri, token, None).await);
-        assert_invalid_token(&manage(reqwest::Method::DELETE, uri, token, None).await);
-    }
-
-    async fn a_wrong_registration_access_token_looks_like_an_unknown_client() {
-        let server = server().await;
-        let a = register(&server, json!({"redirect_uris": [unique_redirect("a")]})).await;
-        let b = register(&server, json!({"redirect_uris": [unique_redirect("b")]})).await;
-        let a_uri = a["registration_client_uri"].as_str().unwrap();
-        let b_token = b["registration_access_token"].as_str().unwrap();
-        let unknown = server.url(&format!("/register/{}", kunci_core::secret::random_token()));
-        let body = json!({"client_id": a["client_id"], "redirect_uris": [unique_redirect("x")]});
-        let mut answers = Vec::new();
-        for (uri, token) in [(a_uri, b_token), (a_uri, "garbage"), (unknown.as_str(), b_token)] {
-            for method in [reqwest::Method::GET, reqwest::Method::PUT, reqwest::Method::DELETE] {
-                let reply = manage(method, uri, token, Some(&body)).await;
-                assert_invalid_token(&reply);
-                answers.push(reply.body);
-            }
-        }
-        assert!(answers.windows(2).all(|w| w[0] == w[1]), "one answer for all: {answers:?}");
-        let no_token = Reply::read(http().get(a_uri).send().await.unwrap()).await;
-        assert_invalid_token(&no_token);
-        // Nothing changed: A's own token still reads A.
-        let a_token = a["registration_access_token"].as_str().unwrap();
-        assert_eq!(manage(reqwest::Method::GET, a_uri, a_token, None).await.status, 200);
-    }
-
     async fn discovery_lists_the_registration_endpoint_only_when_enabled() {
         let plain = TestServer::start().await;
-        let doc = get(&plain.url("/.well-known/openid-configuration")).await.json();
+        let doc = get(&plain.url("/.well-known/openid-configuration"))
+            .await
+            .json();
         assert!(doc.get("registration_endpoint").is_none(), "{doc}");
-        let off = register_with(&plain, Some(INITIAL_TOKEN), &json!({"redirect_uris": ["https://rp.example/cb"]})).await;
+        let off = register_with(
+            &plain,
+            Some(INITIAL_TOKEN),
+            &json!({"redirect_uris": ["https://rp.example/cb"]}),
+        )
+        .await;
         assert_eq!(off.status, 404, "registration is off by default");
 
         let server = server().await;
-        let doc = get(&server.url("/.well-known/openid-configuration")).await.json();
+        let doc = get(&server.url("/.well-known/openid-configuration"))
+            .await
+            .json();
         assert_eq!(doc["registration_endpoint"], server.url("/register"));
-        let methods = doc["token_endpoint_auth_methods_supported"].as_array().unwrap();
-        for m in ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] {
+        let methods = doc["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap();
+        for m in [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ] {
             assert!(methods.contains(&json!(m)), "{m} in {methods:?}");
         }
-        assert!(doc["grant_types_supported"].as_array().unwrap().contains(&json!("client_credentials")));
+        assert!(
+            doc["grant_types_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("client_credentials"))
+        );
         // The people's sign-up page still answers a form POST at /register.
-        let form = http().post(server.url("/register")).form(&[("email", "x")]).send().await.unwrap();
-        assert_ne!(form.status(), 404);
-        assert!(form.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    }
-}
-
-#[tokio::test]
-async fn a_client_registered_on_one_node_works_on_another_at_once() {
-    let Some(cluster) = TestCluster::start_with(2, "two-node registration test", enable).await
-    else {
-        return;
-    };
-    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
-    let info = register(
-        a,
-        json!({"grant_types": ["client_credentials"], "scope": "profile"}),
-    )
-    .await;
-    let service = TestClient {
-        id: leak(info["client_id"].as_str().unwrap()),
-        secret: info["client_secret"].as_str().map(leak),
-        redirect_uri: "",
-    };
-    let on_b = client_post(
-        b,
-        "/token",
-        Some(&service),
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
-    assert_eq!(
-        on_b.status, 200,
-        "node B knows the client at once: {}",
-        on_b.body
-    );
-
-    // Deleted through B, refused by A at once.
-    let uri = info["registration_client_uri"]
-        .as_str()
-        .unwrap()
-        .replace(&a.issuer, &b.issuer);
-    let token = info["registration_access_token"].as_str().unwrap();
-    assert_eq!(
-        manage(reqwest::Method::DELETE, &uri, token, None)
+        let form = http()
+            .post(server.url("/register"))
+            .form(&[("email", "x")])
+            .send()
             .await
-            .status,
-        204
-    );
-    let on_a = client_post(
-        a,
-        "/token",
-        Some(&service),
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
-    assert_oauth_error(on_a.status, &on_a.body, ErrorCode::InvalidClient);
+            .unwrap();
+        assert_ne!(form.status(), 404);
+        assert!(
+            form.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+    }
 }
