@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::client::ClientRegistry;
+use crate::error::ErrorCode;
 use serde_json::json;
 
 fn policy() -> RegistrationPolicy {
@@ -161,6 +162,15 @@ fn scope_alg_subject_type_and_logout_uris_are_checked() {
         "https://rp.example/bc"
     );
     assert!(client.has_post_logout_redirect_uri("https://rp.example/bye"));
+}
+
+#[test]
+fn an_inline_jwk_set_is_bounded() {
+    let key = json!({"kty": "EC", "crv": "P-256", "x": "x".repeat(200), "y": "y".repeat(200)});
+    let set = json!({"keys": vec![key; 60]});
+    let err = check(json!({"redirect_uris": ["https://rp.example/cb"], "jwks": set})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidClientMetadata);
+    assert!(err.description.contains("jwks_uri"), "{}", err.description);
 }
 
 #[test]
