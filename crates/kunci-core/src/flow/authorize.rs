@@ -70,17 +70,17 @@ impl Provider {
             }
         };
         let reauthenticate = req.prompt.login || req.prompt.select_account;
-        let live = self.live_session(session_id, now).await?;
-        let claims_met = match &live {
-            Some(s) => self.claims_met(&req, s).await.is_ok(),
-            None => false,
-        };
-        let session = match live {
-            Some(s)
-                if !reauthenticate && !exceeds_max_age(&req, s.auth_time, now) && claims_met =>
-            {
-                s
-            }
+        let mut usable = self
+            .live_session(session_id, now)
+            .await?
+            .filter(|s| !reauthenticate && !exceeds_max_age(&req, s.auth_time, now));
+        if let Some(s) = &usable
+            && self.claims_met(&req, s).await.is_err()
+        {
+            usable = None;
+        }
+        let session = match usable {
+            Some(s) => s,
             _ if req.prompt.none => {
                 return Ok(self.fail(&req, ErrorCode::LoginRequired, "the user is not signed in"));
             }
