@@ -6,7 +6,7 @@
 //! back to the client: [`AuthorizeError::Redirect`].
 
 use crate::claims_request::{ClaimsRequest, essential_acr_attainable};
-use crate::client::{Client, ClientRegistry, GrantType};
+use crate::client::{Client, ClientLookup, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::{pkce, scope};
 use serde::{Deserialize, Serialize};
@@ -114,7 +114,7 @@ impl AuthorizeError {
 /// specs imply: identify the client, trust its redirect URI, then check everything else.
 pub fn validate(
     params: &AuthorizeParams,
-    clients: &ClientRegistry,
+    clients: &dyn ClientLookup,
 ) -> Result<(Arc<Client>, AuthorizationRequest), AuthorizeError> {
     let client = check_client(params, clients).map_err(AuthorizeError::Page)?;
     let redirect_uri = check_redirect_uri(params, &client).map_err(AuthorizeError::Page)?;
@@ -191,7 +191,7 @@ fn check_dpop_jkt(params: &AuthorizeParams) -> Result<Option<String>, OAuthError
 /// RFC 6749 §4.1.1: `client_id` is required and must identify a registered client.
 fn check_client(
     params: &AuthorizeParams,
-    clients: &ClientRegistry,
+    clients: &dyn ClientLookup,
 ) -> Result<Arc<Client>, OAuthError> {
     if params.duplicated.iter().any(|k| k == "client_id") {
         return Err(OAuthError::invalid_request(

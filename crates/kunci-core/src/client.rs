@@ -207,6 +207,30 @@ impl ClientRegistry {
     }
 }
 
+/// Where the synchronous checks (`authorize::validate`, `logout::check_end_session`,
+/// [`authenticate`]) look clients up: the configured [`ClientRegistry`], or
+/// [`LoadedClients`], what a flow loaded beforehand (registered clients come from the store,
+/// which is async: `Provider::client`).
+pub trait ClientLookup: Sync {
+    fn get(&self, id: &str) -> Option<Arc<Client>>;
+}
+
+impl ClientLookup for ClientRegistry {
+    fn get(&self, id: &str) -> Option<Arc<Client>> {
+        self.by_id.get(id).cloned()
+    }
+}
+
+/// Clients a flow has already looked up, configured or registered.
+#[derive(Debug, Default, Clone)]
+pub struct LoadedClients(pub Vec<Arc<Client>>);
+
+impl ClientLookup for LoadedClients {
+    fn get(&self, id: &str) -> Option<Arc<Client>> {
+        self.0.iter().find(|c| c.id == id).cloned()
+    }
+}
+
 /// How the client presented itself at the token endpoint, as parsed from the HTTP request.
 #[derive(Debug, Clone)]
 pub enum PresentedCredentials {
@@ -245,7 +269,7 @@ impl PresentedCredentials {
 /// `invalid_client` so that the response does not tell an attacker which part was wrong
 /// (RFC 6749 §5.2). Assertions need keys and the replay store: `Provider::authenticate_client`.
 pub fn authenticate(
-    registry: &ClientRegistry,
+    registry: &dyn ClientLookup,
     presented: &PresentedCredentials,
 ) -> Result<Arc<Client>, OAuthError> {
     let fail = || OAuthError::invalid_client("client authentication failed");

@@ -44,11 +44,15 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// RFC 9449 §8, §9: the proof must carry the server's nonce (sent in `DPoP-Nonce`).
     UseDpopNonce,
+    /// RFC 7591 §3.2.2: a redirect URI in a registration request is not acceptable.
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: other client metadata in a registration request is not acceptable.
+    InvalidClientMetadata,
 }
 
 impl ErrorCode {
     /// All variants, for exhaustive tests of the wire mapping.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -75,6 +79,8 @@ impl ErrorCode {
         Self::UnmetAuthenticationRequirements,
         Self::InvalidDpopProof,
         Self::UseDpopNonce,
+        Self::InvalidRedirectUri,
+        Self::InvalidClientMetadata,
     ];
 
     /// The wire string, e.g. `invalid_request`. Derived from the serde mapping, never written twice.
@@ -245,6 +251,15 @@ mod tests {
         );
         assert_eq!(ErrorCode::InvalidDpopProof.as_str(), "invalid_dpop_proof");
         assert_eq!(ErrorCode::UseDpopNonce.as_str(), "use_dpop_nonce");
+        assert_eq!(
+            ErrorCode::InvalidRedirectUri.as_str(),
+            "invalid_redirect_uri"
+        );
+        assert_eq!(
+            ErrorCode::InvalidClientMetadata.as_str(),
+            "invalid_client_metadata"
+        );
+        assert_eq!(ErrorCode::InvalidClientMetadata.http_status(), 400);
         assert_eq!(ErrorCode::InvalidTarget.http_status(), 400);
         assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);

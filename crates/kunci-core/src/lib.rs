@@ -23,12 +23,14 @@ pub mod logout;
 pub mod pkce;
 pub mod ports;
 pub mod records;
+pub mod registration;
 pub mod scope;
 pub mod sealing;
 pub mod secret;
 pub mod sso;
 pub mod subject;
 pub mod token_exchange;
+pub mod uri_rules;
 
 pub use clock::{Clock, ManualClock, UnixTime};
 pub use error::{ErrorCode, OAuthError, PortError};

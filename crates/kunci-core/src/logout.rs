@@ -8,7 +8,7 @@
 //!
 //! Which session ends and who hears about it is decided in `flow/logout.rs`.
 
-use crate::client::{Client, ClientRegistry, LogoutChannel};
+use crate::client::{Client, ClientLookup, LogoutChannel};
 use crate::error::OAuthError;
 use crate::jose::KeySet;
 use crate::secret::Secret;
@@ -110,7 +110,7 @@ pub fn check_end_session(
     params: &EndSessionParams,
     issuer: &str,
     keys: &KeySet,
-    clients: &ClientRegistry,
+    clients: &dyn ClientLookup,
 ) -> Result<EndSession, OAuthError> {
     let hint = match non_empty(&params.id_token_hint) {
         Some(token) => Some(check_id_token_hint(token, issuer, keys, clients)?),
@@ -140,7 +140,7 @@ fn check_id_token_hint(
     token: &str,
     issuer: &str,
     keys: &KeySet,
-    clients: &ClientRegistry,
+    clients: &dyn ClientLookup,
 ) -> Result<Hint, OAuthError> {
     let bad =
         || OAuthError::invalid_request("id_token_hint is not an ID token issued by this server");
@@ -174,7 +174,7 @@ fn check_id_token_hint(
 fn check_client_id(
     client_id: Option<&str>,
     hint: Option<&Hint>,
-    clients: &ClientRegistry,
+    clients: &dyn ClientLookup,
 ) -> Result<Option<Arc<Client>>, OAuthError> {
     match (client_id, hint) {
         (None, None) => Ok(None),

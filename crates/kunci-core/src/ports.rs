@@ -211,9 +211,57 @@ pub trait RefreshTokenRepo: Send + Sync {
     async fn purge_expired_refresh_tokens(&self, now: UnixTime) -> Result<u64, PortError>;
 }
 
+/// A dynamically registered client (RFC 7591) as stored. Its secret and registration access
+/// token are never stored, only their digests.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegisteredClient {
+    /// Random, so it never clashes with a configured id (and configured ids win anyway).
+    pub client_id: String,
+    /// The checked metadata as JSON (`crate::registration::ClientMetadata`); opaque to stores.
+    pub metadata: String,
+    /// Lowercase hex SHA-256 of the client secret; `None` for clients without one.
+    pub secret_sha256: Option<String>,
+    /// base64url SHA-256 of the registration access token (RFC 7592 §1).
+    pub registration_token_hash: String,
+    pub issued_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+impl std::fmt::Debug for RegisteredClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisteredClient")
+            .field("client_id", &self.client_id)
+            .field("issued_at", &self.issued_at)
+            .field("updated_at", &self.updated_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Dynamically registered clients, shared by every node through the database (no cache: an
+/// update or deletion holds on every node at once). Method names carry `registered_client`
+/// so they never clash with the other repositories' methods on a `dyn DurableStore`.
+#[async_trait]
+pub trait ClientRepo: Send + Sync {
+    /// Stores a new client. A client with the same id is `PortError::Conflict`.
+    async fn insert_registered_client(&self, client: &RegisteredClient) -> Result<(), PortError>;
+    async fn find_registered_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<RegisteredClient>, PortError>;
+    /// Replaces the metadata, the secret digest and `updated_at` of the client
+    /// `client.client_id` (its `issued_at` and registration token stay). Returns false when
+    /// no such client exists.
+    async fn update_registered_client(&self, client: &RegisteredClient) -> Result<bool, PortError>;
+    /// In one transaction: deletes the client, its refresh tokens and the consents given to
+    /// it, so nothing it was granted outlives it. Returns false when no such client existed.
+    async fn delete_registered_client(&self, client_id: &str) -> Result<bool, PortError>;
+}
+
 /// Everything durable, behind one handle; also used by health checks.
 #[async_trait]
-pub trait DurableStore: AccountRepo + ConsentRepo + KeyRepo + RefreshTokenRepo {
+pub trait DurableStore:
+    AccountRepo + ConsentRepo + KeyRepo + RefreshTokenRepo + ClientRepo
+{
     /// Cheap round trip to the database, for readiness probes.
     async fn ping(&self) -> Result<(), PortError>;
 }

@@ -1,7 +1,7 @@
 //! # kunci-store
 //!
 //! Durable storage for Kunci: the diesel implementation of the core's durable ports
-//! (`AccountRepo`, `ConsentRepo`, `KeyRepo`, `RefreshTokenRepo`, `DurableStore`) on two
+//! (`AccountRepo`, `ConsentRepo`, `KeyRepo`, `RefreshTokenRepo`, `ClientRepo`, `DurableStore`) on two
 //! backends chosen by URL:
 //!
 //! - **SQLite** (`sqlite://PATH`), bundled into the binary: the embedded default for one node;
@@ -32,6 +32,7 @@ mod migrate;
 mod pool;
 mod postgres;
 mod refresh_tokens;
+mod registered_clients;
 mod schema;
 mod sqlite;
 mod url;

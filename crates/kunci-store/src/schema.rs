@@ -83,6 +83,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Dynamically registered clients (RFC 7591). Only digests of secrets and tokens.
+    registered_clients (client_id) {
+        client_id -> Text,
+        /// The checked client metadata as JSON (`kunci_core::registration::ClientMetadata`).
+        metadata -> Text,
+        /// Lowercase hex SHA-256 of the client secret; NULL for clients without one.
+        secret_sha256 -> Nullable<Text>,
+        /// base64url SHA-256 of the registration access token (RFC 7592).
+        registration_token_hash -> Text,
+        issued_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(consents -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
-diesel::allow_tables_to_appear_in_same_query!(accounts, consents, signing_keys, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    consents,
+    signing_keys,
+    refresh_tokens,
+    registered_clients
+);

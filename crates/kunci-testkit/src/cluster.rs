@@ -6,7 +6,7 @@ use crate::backends::{Backends, TempDatabase};
 use crate::server::TestServer;
 use base64::Engine;
 use kunci::clock::SystemClock;
-use kunci::config::{KeyStorage, SessionBackend};
+use kunci::config::{Config, KeyStorage, SessionBackend};
 use kunci_core::secret::random_token;
 use std::sync::Arc;
 
@@ -19,6 +19,11 @@ pub struct TestCluster {
 impl TestCluster {
     /// `None` (after one `skipped:` line) when PostgreSQL and Redis are not configured.
     pub async fn start(nodes: usize, what: &str) -> Option<Self> {
+        Self::start_with(nodes, what, |_| {}).await
+    }
+
+    /// Like [`TestCluster::start`], with `tweak` applied to every node's configuration first.
+    pub async fn start_with(nodes: usize, what: &str, tweak: impl Fn(&mut Config)) -> Option<Self> {
         let Backends::Production {
             database_admin_url,
             redis_url,
@@ -41,8 +46,10 @@ impl TestCluster {
                 prefix.clone(),
                 master_key.clone(),
             );
+            let tweak = &tweak;
             let node =
                 TestServer::start_full(Backends::Embedded, Arc::new(SystemClock), move |c| {
+                    tweak(c);
                     if let Some(issuer) = issuer {
                         c.issuer = issuer;
                     }

@@ -76,6 +76,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(register::show))
             .route(web::post().to(register::submit)),
     )
+    // RFC 7591 / RFC 7592 (oauth/registration.rs): clients, not people, register here.
+    .service(
+        web::resource("/connect/register").route(web::post().to(oauth::registration::register)),
+    )
+    .service(
+        web::resource("/connect/register/{client_id}")
+            .route(web::get().to(oauth::registration::read))
+            .route(web::put().to(oauth::registration::update))
+            .route(web::delete().to(oauth::registration::delete)),
+    )
     .service(web::resource("/verify-email").route(web::get().to(register::verify)))
     .service(
         web::resource("/logout")

@@ -7,11 +7,13 @@
 mod client_auth;
 mod clients;
 mod profile;
+mod registration;
 mod subject;
 mod token_exchange;
 
 pub use clients::ClientConfig;
 use clients::parse_secret;
+pub use registration::RegistrationConfig;
 pub use token_exchange::TokenExchangeConfig;
 
 use anyhow::{Context, bail};
@@ -46,6 +48,9 @@ pub struct Config {
     #[serde(default)]
     pub pairwise_salt: subject::PairwiseSaltSetting,
     pub clients: Vec<ClientConfig>,
+    /// Dynamic client registration (RFC 7591/7592); off by default.
+    #[serde(default)]
+    pub registration: RegistrationConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,6 +195,7 @@ impl Default for Config {
             },
             pairwise_salt: Default::default(),
             clients: Vec::new(),
+            registration: RegistrationConfig::default(),
         }
     }
 }
@@ -294,6 +300,7 @@ impl Config {
         }
         self.validate_keys()?;
         self.validate_pairwise()?;
+        self.registration_policy()?;
         let enabled = self.signing_algs();
         match Alg::parse(&self.tokens.access_token_alg) {
             None => bail!(

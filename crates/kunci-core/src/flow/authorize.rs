@@ -47,7 +47,8 @@ impl Provider {
             },
         };
         let params = pushed.as_ref().or(signed.as_ref()).unwrap_or(params);
-        let (client, req) = match validate(params, &self.clients) {
+        let clients = self.load_clients(&[params.value("client_id")]).await?;
+        let (client, req) = match validate(params, &clients) {
             Ok((client, _)) if client.require_par && pushed.is_none() => {
                 // RFC 9126 §6: this client's requests must come through `/par`.
                 return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
@@ -69,14 +70,17 @@ impl Provider {
             }
         };
         let reauthenticate = req.prompt.login || req.prompt.select_account;
-        let session = match self.live_session(session_id, now).await? {
-            Some(s)
-                if !reauthenticate
-                    && !exceeds_max_age(&req, s.auth_time, now)
-                    && self.claims_met(&req, &s).is_ok() =>
-            {
-                s
-            }
+        let mut usable = self
+            .live_session(session_id, now)
+            .await?
+            .filter(|s| !reauthenticate && !exceeds_max_age(&req, s.auth_time, now));
+        if let Some(s) = &usable
+            && self.claims_met(&req, s).await.is_err()
+        {
+            usable = None;
+        }
+        let session = match usable {
+            Some(s) => s,
             _ if req.prompt.none => {
                 return Ok(self.fail(&req, ErrorCode::LoginRequired, "the user is not signed in"));
             }
@@ -177,14 +181,14 @@ impl Provider {
     }
 
     /// [`check_claims_met`] for the request's client.
-    fn claims_met(
+    async fn claims_met(
         &self,
         req: &AuthorizationRequest,
         session: &SsoSession,
     ) -> Result<(), OAuthError> {
         let client = self
-            .clients
-            .get(&req.client_id)
+            .client(&req.client_id)
+            .await?
             .ok_or_else(OAuthError::server_error)?;
         let subject = self.subject(&client, &session.account_id)?;
         check_claims_met(req, &subject, session)
@@ -197,7 +201,7 @@ impl Provider {
         session: &SsoSession,
         now: UnixTime,
     ) -> Result<String, PortError> {
-        if let Err(e) = self.claims_met(req, session) {
+        if let Err(e) = self.claims_met(req, session).await {
             return Ok(self.error_redirect(&req.redirect_uri, req.state.as_deref(), &e));
         }
         let code = random_token();

@@ -33,7 +33,10 @@ impl Provider {
                 self.authenticate_assertion(client_id, assertion.expose(), now)
                     .await
             }
-            _ => authenticate(&self.clients, presented),
+            _ => {
+                let clients = self.load_clients(&[Some(presented.client_id())]).await?;
+                authenticate(&clients, presented)
+            }
         }
     }
 
@@ -45,8 +48,8 @@ impl Provider {
     ) -> Result<Arc<Client>, OAuthError> {
         let fail = |why: &'static str| OAuthError::invalid_client(why);
         let client = self
-            .clients
-            .get(client_id)
+            .client(client_id)
+            .await?
             .ok_or_else(|| fail("client authentication failed"))?;
         let algs = match client.auth_method {
             AuthMethod::ClientSecretJwt => &CLIENT_SECRET_JWT_ALGS[..],

@@ -69,8 +69,8 @@ impl Provider {
             return Err(InteractionError::Gone);
         }
         let client = self
-            .clients
-            .get(&ix.request.client_id)
+            .client(&ix.request.client_id)
+            .await?
             .ok_or(InteractionError::Gone)?;
         Ok(InteractionView {
             interaction: ix,

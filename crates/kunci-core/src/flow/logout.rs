@@ -33,13 +33,28 @@ pub struct LoggedOut {
 
 impl Provider {
     /// RP-Initiated Logout §2–§4: checks the request's hint, client and redirect URI.
-    pub fn check_end_session(&self, params: &EndSessionParams) -> Result<EndSession, OAuthError> {
-        check_end_session(
-            params,
-            &self.settings.issuer,
-            &self.keys.current(),
-            &self.clients,
-        )
+    pub async fn check_end_session(
+        &self,
+        params: &EndSessionParams,
+    ) -> Result<EndSession, OAuthError> {
+        let keys = self.keys.current();
+        // The clients the request names, loaded first: the checks themselves are synchronous.
+        // The hint's `aud` is read from a verified hint only (the check verifies it again).
+        let hint_aud = params
+            .id_token_hint
+            .as_deref()
+            .and_then(|t| keys.verify(t).ok())
+            .and_then(|(_, claims)| match claims.get("aud") {
+                Some(serde_json::Value::String(a)) => Some(a.clone()),
+                Some(serde_json::Value::Array(list)) if list.len() == 1 => {
+                    list[0].as_str().map(str::to_owned)
+                }
+                _ => None,
+            });
+        let clients = self
+            .load_clients(&[params.client_id.as_deref(), hint_aud.as_deref()])
+            .await?;
+        check_end_session(params, &self.settings.issuer, &keys, &clients)
     }
 
     /// Ends the SSO session `session_id` (the user confirmed), hands a logout token for each
@@ -65,7 +80,11 @@ impl Provider {
         let sid = session.public_sid();
         let mut notices = Vec::new();
         let mut frontchannel = Vec::new();
-        for client in session.clients.iter().filter_map(|c| self.clients.get(c)) {
+        for id in &session.clients {
+            // A client deleted since is not told; a store failure does not stop the logout.
+            let Ok(Some(client)) = self.client(id).await else {
+                continue;
+            };
             if let Some(n) = self.backchannel_notice(&client, &session, &sid, now) {
                 notices.push(n);
             }

@@ -11,6 +11,7 @@ mod interaction;
 mod introspect;
 mod logout;
 mod par;
+mod registration;
 mod request_object;
 mod revoke;
 mod token;
@@ -23,6 +24,7 @@ pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOu
 pub use introspect::IntrospectionRequest;
 pub use logout::LoggedOut;
 pub use par::{PAR_TTL, ParResponse, REQUEST_URI_PREFIX};
+pub use registration::ClientInformation;
 pub use request_object::REQUEST_OBJECT_ALGS;
 pub use revoke::RevocationRequest;
 pub use token::{TokenRequest, TokenResponse};
@@ -59,6 +61,9 @@ pub struct Settings {
     pub pairwise_salt: Option<Arc<PairwiseSalt>>,
     /// RFC 9449 §8, §9: every DPoP proof must carry a nonce Kunci handed out.
     pub dpop_require_nonce: bool,
+    /// Dynamic client registration (RFC 7591/7592, `flow/registration.rs`): enabled exactly
+    /// when set.
+    pub registration: Option<Arc<crate::registration::RegistrationPolicy>>,
 }
 
 impl Settings {
@@ -75,6 +80,7 @@ impl Settings {
             ui_locales: vec!["id".into(), "en".into()],
             pairwise_salt: None,
             dpop_require_nonce: false,
+            registration: None,
         }
     }
 }
@@ -116,11 +122,17 @@ impl Provider {
 
     /// The discovery document.
     pub fn metadata(&self) -> serde_json::Value {
-        crate::discovery::metadata(
+        let mut doc = crate::discovery::metadata(
             &self.settings.issuer,
-            &self.clients,
+            &self.advertised_clients(),
             &self.keys.current().algs(),
             &self.settings.ui_locales,
-        )
+        );
+        // RFC 8414 §2 / OIDC Discovery §3: only when registration is enabled.
+        if self.settings.registration.is_some() {
+            doc["registration_endpoint"] =
+                serde_json::json!(format!("{}/connect/register", self.settings.issuer));
+        }
+        doc
     }
 }

@@ -6,7 +6,7 @@
 
 use super::{PresentedProof, Provider};
 use crate::authorize::{AuthorizeParams, validate};
-use crate::client::PresentedCredentials;
+use crate::client::{LoadedClients, PresentedCredentials};
 use crate::clock::UnixTime;
 use crate::error::{ErrorCode, OAuthError, PortError};
 use crate::records::PushedRequest;
@@ -62,7 +62,8 @@ impl Provider {
             let jkt = self.check_dpop(proof, "/par", None, now).await?;
             bind_to_dpop_key(&mut params, jkt)?;
         }
-        validate(&AuthorizeParams::from_pairs(params.clone()), &self.clients)
+        let clients = LoadedClients(vec![client.clone()]);
+        validate(&AuthorizeParams::from_pairs(params.clone()), &clients)
             .map_err(|e| e.oauth().clone())?;
         let id = random_token();
         let record = PushedRequest {

@@ -56,11 +56,11 @@ impl Provider {
         // RFC 9101 §5: client_id is also sent as a plain parameter. For a client without
         // keys (or an unknown one) the ordinary validation answers: `request_not_supported`
         // once its redirect URI is trusted, an error page before.
-        let Some(client) = params
-            .value("client_id")
-            .and_then(|id| self.clients.get(id))
-            .filter(|c| c.has_public_keys())
-        else {
+        let client = match params.value("client_id") {
+            Some(id) => self.client(id).await?,
+            None => None,
+        };
+        let Some(client) = client.filter(|c| c.has_public_keys()) else {
             return Ok(Ok(None));
         };
         Ok(self

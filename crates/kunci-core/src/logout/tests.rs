@@ -1,6 +1,7 @@
 //! The end-session checks, one spec sentence per test.
 
 use super::*;
+use crate::client::ClientRegistry;
 use crate::client::{AccessTokenFormat, AuthMethod, GrantType, RefreshPolicy};
 use crate::jose::{Alg, SigningKey, generate_pkcs8};
 use serde_json::json;

@@ -10,6 +10,7 @@ use kunci_store::Database;
 
 pub use crate::key_rotation::*;
 pub use crate::refresh_tokens::*;
+pub use crate::registered_clients::*;
 
 pub async fn a_created_account_is_found_by_id_and_by_email(db: Database) {
     let mut alice = account(1, 1_700_000_000);

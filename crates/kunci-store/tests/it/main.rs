@@ -10,6 +10,7 @@ mod conformance;
 mod connect;
 mod key_rotation;
 mod refresh_tokens;
+mod registered_clients;
 mod support;
 
 /// Declares one test per case and backend: `sqlite::<case>` and `postgres::<case>`.
@@ -69,6 +70,11 @@ conformance!(
     concurrent_rotations_of_one_token_let_exactly_one_win,
     revoking_a_family_deletes_all_its_tokens_and_only_those,
     purging_removes_what_can_no_longer_be_used_and_keeps_replay_evidence,
+    a_registered_client_is_found_with_every_field,
+    a_second_registered_client_with_the_same_id_is_a_conflict,
+    an_update_replaces_metadata_secret_and_time_only,
+    deleting_a_client_deletes_its_tokens_and_consents_and_nothing_else,
+    concurrent_registrations_of_one_id_let_exactly_one_win,
     ping_answers,
     migrating_again_applies_nothing,
 );

@@ -87,7 +87,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// Answers the confirmation page as the user would: the form, with its CSRF token.
-async fn confirm(browser: &Browser, page: &str) -> Landing {
+pub(crate) async fn confirm(browser: &Browser, page: &str) -> Landing {
     assert!(
         page.contains("id=\"logout-form\""),
         "a confirmation form:\n{page}"

@@ -13,6 +13,7 @@ mod authorize_success;
 mod claims_param;
 mod client_credentials;
 mod client_jwt;
+mod client_registration;
 mod discovery;
 mod dpop;
 mod fapi2;

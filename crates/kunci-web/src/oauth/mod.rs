@@ -6,6 +6,7 @@ pub(crate) mod dpop;
 pub mod introspect;
 pub mod metadata;
 pub mod par;
+pub mod registration;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

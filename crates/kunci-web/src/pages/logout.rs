@@ -37,7 +37,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 /// `post_logout_redirect_uri` is followed at once.
 async fn ask(req: &HttpRequest, state: &AppState, params: &EndSessionParams) -> HttpResponse {
     let loc = Locale::of(req, &params.locales());
-    let end = match state.provider.check_end_session(params) {
+    let end = match state.provider.check_end_session(params).await {
         Ok(end) => end,
         Err(e) => return oauth_error_page(state, loc, &e),
     };
@@ -119,7 +119,7 @@ pub async fn submit(
         );
     }
     // The carried parameters are checked again: the form is the user's to edit.
-    let end = match state.provider.check_end_session(&params) {
+    let end = match state.provider.check_end_session(&params).await {
         Ok(end) => end,
         Err(e) => return oauth_error_page(&state, loc, &e),
     };

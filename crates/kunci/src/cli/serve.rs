@@ -40,6 +40,13 @@ pub async fn run(loaded: Loaded) -> anyhow::Result<()> {
             "  The demo clients are in deploy/kunci.example.toml: run with --config deploy/kunci.example.toml"
         );
     }
+    if c.registration.enabled {
+        println!(
+            "  registration: dynamic clients may register at {}/register ({} initial access token(s))",
+            c.issuer.trim_end_matches('/'),
+            c.registration.initial_access_tokens.len()
+        );
+    }
     if c.mail.smtp_url.is_empty() {
         println!(
             "  mail:      written to {} (no SMTP configured)",

@@ -1,7 +1,7 @@
 //! The `[[clients]]` tables: one relying party each, checked and turned into the core's `Client`.
 //! Every rule names its key, so an operator sees exactly which line of the file to change.
 
-use super::{client_auth, is_loopback_host};
+use super::client_auth;
 use anyhow::{Context, bail};
 use kunci_core::client::{
     AccessTokenFormat, AuthMethod, Client, GrantType, LogoutChannel, RefreshPolicy,
@@ -218,17 +218,9 @@ impl ClientConfig {
     }
 }
 
-/// A back- or front-channel logout URI; returns its origin.
+/// A back- or front-channel logout URI; returns its origin (`kunci_core::uri_rules`).
 fn check_logout_uri(uri: &str) -> anyhow::Result<String> {
-    let url = url::Url::parse(uri).with_context(|| format!("{uri:?} is not an absolute URL"))?;
-    let web = url.scheme() == "https" || (url.scheme() == "http" && is_loopback_host(&url));
-    if !web {
-        bail!("{uri:?} must be https:// (http:// only for localhost/127.0.0.1)");
-    }
-    if url.fragment().is_some() {
-        bail!("{uri:?} must not contain a fragment");
-    }
-    Ok(url.origin().ascii_serialization())
+    kunci_core::uri_rules::check_web_uri(uri).map_err(anyhow::Error::msg)
 }
 
 /// A client's grants, scopes and token settings, checked together.
@@ -367,17 +359,7 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// RFC 9700 §2.1 and §4.1.3: absolute, no fragment, no wildcards; plain http only to loopback.
+/// RFC 9700 §2.1 and §4.1.3 (`kunci_core::uri_rules`, shared with dynamic registration).
 fn check_redirect_uri(uri: &str) -> anyhow::Result<()> {
-    let url = url::Url::parse(uri).with_context(|| format!("{uri:?} is not an absolute URL"))?;
-    if url.fragment().is_some() {
-        bail!("{uri:?} must not contain a fragment");
-    }
-    if uri.contains('*') {
-        bail!("{uri:?}: wildcards are not allowed; list every redirect URI exactly");
-    }
-    if url.scheme() == "http" && !is_loopback_host(&url) {
-        bail!("{uri:?}: plain http is allowed only for localhost/127.0.0.1; use https");
-    }
-    Ok(())
+    kunci_core::uri_rules::check_redirect_uri(uri).map_err(anyhow::Error::msg)
 }
