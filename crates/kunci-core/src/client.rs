@@ -44,14 +44,18 @@ pub enum GrantType {
     RefreshToken,
     /// RFC 6749 §4.4: confidential clients acting on their own behalf.
     ClientCredentials,
+    /// RFC 8628: devices without a browser (TVs, kiosks, chat bots); public or confidential.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
 }
 
 impl GrantType {
     /// Every grant, in the order discovery lists them.
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
+        Self::DeviceCode,
     ];
 
     /// The `grant_type` wire value.
@@ -60,6 +64,7 @@ impl GrantType {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
+            Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 

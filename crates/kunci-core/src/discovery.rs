@@ -142,6 +142,10 @@ pub fn metadata(
                 .collect::<Vec<_>>()
         );
     }
+    // RFC 8628 §4 (flow/device.rs): only when some client may use the device grant.
+    if clients.all().any(|c| c.allows_grant(GrantType::DeviceCode)) {
+        doc["device_authorization_endpoint"] = json!(format!("{issuer}/device_authorization"));
+    }
     if !introspection_methods.is_empty() {
         doc["introspection_endpoint"] = json!(format!("{issuer}/introspect"));
         doc["introspection_endpoint_auth_methods_supported"] = json!(introspection_methods);

@@ -39,11 +39,17 @@ pub enum ErrorCode {
     /// OpenID Connect Core Unmet Authentication Requirements 1.0 §2: an essential `acr`
     /// (OIDC Core §5.5.1.1) that the sign-in cannot reach.
     UnmetAuthenticationRequirements,
+    /// RFC 8628 §3.5: the user has not yet answered the device authorization request.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: still pending, and the client polls too often (interval + 5 s).
+    SlowDown,
+    /// RFC 8628 §3.5: the `device_code` has expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
     /// All variants, for exhaustive tests of the wire mapping.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 27] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -68,6 +74,9 @@ impl ErrorCode {
         Self::InvalidTarget,
         Self::UnsupportedTokenType,
         Self::UnmetAuthenticationRequirements,
+        Self::AuthorizationPending,
+        Self::SlowDown,
+        Self::ExpiredToken,
     ];
 
     /// The wire string, e.g. `invalid_request`. Derived from the serde mapping, never written twice.
@@ -219,6 +228,13 @@ mod tests {
             ErrorCode::UnmetAuthenticationRequirements.as_str(),
             "unmet_authentication_requirements"
         );
+        assert_eq!(
+            ErrorCode::AuthorizationPending.as_str(),
+            "authorization_pending"
+        );
+        assert_eq!(ErrorCode::SlowDown.as_str(), "slow_down");
+        assert_eq!(ErrorCode::ExpiredToken.as_str(), "expired_token");
+        assert_eq!(ErrorCode::SlowDown.http_status(), 400);
         assert_eq!(ErrorCode::InvalidTarget.http_status(), 400);
         assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);

@@ -6,6 +6,7 @@
 mod access_token;
 mod authorize;
 mod client_auth;
+mod device;
 mod interaction;
 mod introspect;
 mod logout;
@@ -16,6 +17,10 @@ mod token;
 mod userinfo;
 
 pub use authorize::AuthorizeOutcome;
+pub use device::{
+    DEVICE_POLL_INTERVAL, DeviceAuthorizationRequest, DeviceAuthorizationResponse, DeviceDecided,
+    DeviceLookup, DeviceRequestView,
+};
 pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOutcome};
 pub use introspect::IntrospectionRequest;
 pub use logout::LoggedOut;
@@ -50,6 +55,8 @@ pub struct Settings {
     pub email_verification_ttl: u64,
     /// Algorithm for JWT access tokens (RFC 9068).
     pub access_token_alg: Alg,
+    /// RFC 8628 §3.2 `expires_in`: how long a device code and its user code work.
+    pub device_code_ttl: u64,
     pub ui_locales: Vec<String>,
     /// OIDC Core §8.1: the salt of pairwise subject identifiers; required when any client is
     /// pairwise (the configuration checks it).
@@ -67,6 +74,7 @@ impl Settings {
             interaction_ttl: 30 * 60,
             email_verification_ttl: 24 * 3600,
             access_token_alg: Alg::ES256,
+            device_code_ttl: 600,
             ui_locales: vec!["id".into(), "en".into()],
             pairwise_salt: None,
         }

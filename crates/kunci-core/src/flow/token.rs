@@ -1,9 +1,11 @@
 //! The token endpoint (RFC 6749 §3.2, §5; OIDC Core §3.1.3, §12): authenticate the client,
 //! check it may use the grant it names, and hand over to that grant's module, one per grant:
-//! `authorization_code`, `refresh`, `client_credentials`. What they mint is in `issue`.
+//! `authorization_code`, `refresh`, `client_credentials`, `device_code`. What they mint is in
+//! `issue`.
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod issue;
 mod refresh;
 
@@ -27,6 +29,8 @@ pub struct TokenRequest {
     pub scope: Option<String>,
     /// RFC 8707 resource indicator (client credentials only).
     pub resource: Option<String>,
+    /// RFC 8628 §3.4: the device code grant's code.
+    pub device_code: Option<String>,
 }
 
 /// RFC 6749 §5.1 / OIDC Core §3.1.3.3.
@@ -72,6 +76,7 @@ impl Provider {
             GrantType::AuthorizationCode => self.authorization_code_grant(&client, &req, now).await,
             GrantType::RefreshToken => self.refresh_token_grant(&client, &req, now).await,
             GrantType::ClientCredentials => self.client_credentials_grant(&client, &req, now).await,
+            GrantType::DeviceCode => self.device_code_grant(&client, &req, now).await,
         }
     }
 }

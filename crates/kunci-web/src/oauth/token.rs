@@ -35,6 +35,7 @@ pub async fn post(
         refresh_token: form.remove("refresh_token"),
         scope: form.remove("scope"),
         resource: form.remove("resource"),
+        device_code: form.remove("device_code"),
     };
     let response = state.provider.token(request, state.now()).await?;
     Ok(HttpResponse::Ok()
