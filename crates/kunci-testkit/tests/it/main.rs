@@ -13,6 +13,7 @@ mod authorize_success;
 mod claims_param;
 mod client_credentials;
 mod client_jwt;
+mod device;
 mod discovery;
 mod faults;
 mod hostile_input;
