@@ -47,7 +47,8 @@ pub fn normalize_user_code(input: &str) -> Option<String> {
         .filter(|c| *c != '-' && !c.is_whitespace())
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    let valid = code.len() == USER_CODE_LEN && code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b));
+    let valid =
+        code.len() == USER_CODE_LEN && code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b));
     valid.then_some(code)
 }
 
@@ -144,7 +145,11 @@ impl Records<'_> {
         &self,
         user_code: &str,
     ) -> Result<Option<String>, PortError> {
-        match self.0.get(&format!("devuser:{}", token_key(user_code))).await? {
+        match self
+            .0
+            .get(&format!("devuser:{}", token_key(user_code)))
+            .await?
+        {
             Some(b) => decode(&b).map(Some),
             None => Ok(None),
         }
@@ -202,7 +207,10 @@ mod tests {
             normalize_user_code(" bcdf-ghjk ").as_deref(),
             Some("BCDFGHJK")
         );
-        assert_eq!(normalize_user_code("BCDF GHJK").as_deref(), Some("BCDFGHJK"));
+        assert_eq!(
+            normalize_user_code("BCDF GHJK").as_deref(),
+            Some("BCDFGHJK")
+        );
         assert_eq!(normalize_user_code("BCDF-GHJ"), None, "too short");
         assert_eq!(normalize_user_code("ABCD-EFGH"), None, "vowels never occur");
         assert_eq!(normalize_user_code("BCDF-GHJ1"), None);

@@ -4,9 +4,7 @@
 
 use crate::grants::{Answer, client_post, str_of};
 use crate::jwt::{Jwt, jwks};
-use crate::support::{
-    PASSWORD, assert_oauth_error, assert_shows, get, string, userinfo,
-};
+use crate::support::{PASSWORD, assert_oauth_error, assert_shows, get, string, userinfo};
 use kunci::config::Config;
 use kunci_core::{ErrorCode, ManualClock};
 use kunci_testkit::browser::{Landing, csrf, form_action};
@@ -51,7 +49,13 @@ async fn device_server() -> TestServer {
 
 /// `POST /device_authorization` that must succeed; returns the response body.
 async fn authorize_device(server: &TestServer, client: &TestClient, scope: &str) -> Value {
-    let a = client_post(server, "/device_authorization", Some(client), &[("scope", scope)]).await;
+    let a = client_post(
+        server,
+        "/device_authorization",
+        Some(client),
+        &[("scope", scope)],
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(
         a.headers.get("cache-control").and_then(|v| v.to_str().ok()),
@@ -98,7 +102,10 @@ async fn confirmation_page(browser: &Browser, started: &Value) -> String {
     );
     let action = form_action(&entry, "device-form");
     let (_, _, login) = browser
-        .submit(&action, &[("user_code", user_code), ("csrf", &csrf(&entry))])
+        .submit(
+            &action,
+            &[("user_code", user_code), ("csrf", &csrf(&entry))],
+        )
         .await
         .page();
     assert!(login.contains("login-form"), "sign in first:\n{login}");
@@ -241,6 +248,23 @@ kunci_testkit::on_every_backend! {
         assert_eq!(no_csrf.page().0, 403);
     }
 
+    /// Cancelling the sign-in leads back to the code form; the device keeps waiting.
+    async fn cancelling_the_sign_in_returns_to_the_code_form() {
+        let server = device_server().await;
+        let started = authorize_device(&server, &TV, "openid").await;
+        let browser = Browser::new(&server.issuer);
+        let (_, _, login) = enter_code(&browser, &server, str_of(&started, "user_code"))
+            .await
+            .page();
+        let action = form_action(&login, "cancel-form");
+        let (status, url, page) = browser.submit(&action, &[("csrf", &csrf(&login))]).await.page();
+        assert_eq!(status, 200, "{page}");
+        assert!(url.contains("/device?user_code="), "{url}");
+        assert!(page.contains("device-form"), "{page}");
+        let code = str_of(&started, "device_code");
+        assert_poll_error(&poll(&server, &TV, code).await, ErrorCode::AuthorizationPending);
+    }
+
     /// §5.1: after ten entries a browser is refused for a while, even with the right code.
     async fn too_many_code_entries_from_one_browser_are_refused() {
         let server = device_server().await;
@@ -329,7 +353,8 @@ kunci_testkit::on_every_backend! {
 const T0: i64 = 1_900_000_000;
 
 async fn clocked_server(clock: &Arc<ManualClock>) -> TestServer {
-    let server = TestServer::start_full(Backends::Embedded, clock.clone(), with_device_clients).await;
+    let server =
+        TestServer::start_full(Backends::Embedded, clock.clone(), with_device_clients).await;
     server.add_user(EMAIL, "Dewi Sartika", PASSWORD, true).await;
     server
 }
@@ -341,14 +366,24 @@ async fn each_slow_down_grows_the_interval_by_five_seconds() {
     let server = clocked_server(&clock).await;
     let started = authorize_device(&server, &TV, "openid").await;
     let code = str_of(&started, "device_code");
-    assert_poll_error(&poll(&server, &TV, code).await, ErrorCode::AuthorizationPending);
+    assert_poll_error(
+        &poll(&server, &TV, code).await,
+        ErrorCode::AuthorizationPending,
+    );
     assert_poll_error(&poll(&server, &TV, code).await, ErrorCode::SlowDown);
     clock.advance(6);
     let too_soon = poll(&server, &TV, code).await;
     assert_poll_error(&too_soon, ErrorCode::SlowDown);
-    assert!(str_of(&too_soon.body, "error_description").contains("15"), "{}", too_soon.body);
+    assert!(
+        str_of(&too_soon.body, "error_description").contains("15"),
+        "{}",
+        too_soon.body
+    );
     clock.advance(15);
-    assert_poll_error(&poll(&server, &TV, code).await, ErrorCode::AuthorizationPending);
+    assert_poll_error(
+        &poll(&server, &TV, code).await,
+        ErrorCode::AuthorizationPending,
+    );
 }
 
 /// §3.5 `expired_token` after `expires_in`; the page refuses the code as well.
@@ -359,7 +394,10 @@ async fn an_expired_device_code_is_expired_token() {
     let started = authorize_device(&server, &TV, "openid").await;
     let code = str_of(&started, "device_code");
     clock.advance(599);
-    assert_poll_error(&poll(&server, &TV, code).await, ErrorCode::AuthorizationPending);
+    assert_poll_error(
+        &poll(&server, &TV, code).await,
+        ErrorCode::AuthorizationPending,
+    );
     clock.advance(1);
     assert_poll_error(&poll(&server, &TV, code).await, ErrorCode::ExpiredToken);
     let browser = Browser::new(&server.issuer);

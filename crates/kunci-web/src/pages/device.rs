@@ -199,7 +199,11 @@ async fn look_up_and_confirm(
         Err(e) => return unavailable(state, loc, &e),
     };
     let session = cookies::read(req, Kind::Session, state.secure_cookies);
-    let resp = match state.provider.session_account(session.as_deref(), now).await {
+    let resp = match state
+        .provider
+        .session_account(session.as_deref(), now)
+        .await
+    {
         Ok(Some((_, account))) => confirm_page(req, state, loc, &view, &account),
         Ok(None) => {
             let back = format!("/device/confirm?user_code={}", view.user_code);
