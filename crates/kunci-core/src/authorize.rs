@@ -79,6 +79,9 @@ pub struct AuthorizationRequest {
     /// The `claims` parameter (OIDC Core §5.5), limited to the claims Kunci has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<ClaimsRequest>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code will be bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -135,6 +138,7 @@ pub fn validate(
     let prompt = check_prompt(params).map_err(back)?;
     let max_age = check_max_age(params).map_err(back)?;
     let claims = check_claims(params).map_err(back)?;
+    let dpop_jkt = check_dpop_jkt(params).map_err(back)?;
 
     let list = |name: &str| -> Vec<String> {
         params
@@ -162,8 +166,26 @@ pub fn validate(
             ui_locales: list("ui_locales"),
             acr_values: list("acr_values"),
             claims,
+            dpop_jkt,
         },
     ))
+}
+
+/// RFC 9449 §10: `dpop_jkt` is an RFC 7638 SHA-256 thumbprint, base64url without padding.
+fn check_dpop_jkt(params: &AuthorizeParams) -> Result<Option<String>, OAuthError> {
+    let Some(jkt) = params.get("dpop_jkt") else {
+        return Ok(None);
+    };
+    let well_formed = jkt.len() == 43
+        && jkt
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(OAuthError::invalid_request(
+            "dpop_jkt must be a base64url SHA-256 JWK thumbprint",
+        ));
+    }
+    Ok(Some(jkt.to_owned()))
 }
 
 /// RFC 6749 §4.1.1: `client_id` is required and must identify a registered client.

@@ -66,9 +66,27 @@ pub struct AccessTokenClaims {
     /// (`subject::PairwiseSalt::seal_uid`), so `/userinfo` can find the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// RFC 8693 §4.1: who acts for the subject, in a token from a delegating token exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<crate::token_exchange::Actor>,
+    /// RFC 9449 §6 (RFC 7800): the DPoP key the token is bound to; without it, a bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800 §3.1 `cnf`, with the one member Kunci uses: RFC 9449 §6.1 `jkt`, the RFC 7638
+/// thumbprint of the client's DPoP public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub jkt: String,
 }
 
 impl AccessTokenClaims {
+    /// The `token_type` a client is told (RFC 9449 §5): `DPoP` for a key-bound token.
+    pub fn token_type(&self) -> &'static str {
+        if self.cnf.is_some() { "DPoP" } else { "Bearer" }
+    }
+
     pub fn scopes(&self) -> Vec<String> {
         self.scope
             .split(' ')

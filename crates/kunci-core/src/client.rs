@@ -44,6 +44,8 @@ pub enum GrantType {
     RefreshToken,
     /// RFC 6749 §4.4: confidential clients acting on their own behalf.
     ClientCredentials,
+    /// RFC 8693: confidential clients exchanging a token for one meant for another target.
+    TokenExchange,
     /// RFC 8628: devices without a browser (TVs, kiosks, chat bots); public or confidential.
     #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
     DeviceCode,
@@ -51,10 +53,11 @@ pub enum GrantType {
 
 impl GrantType {
     /// Every grant, in the order discovery lists them.
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
+        Self::TokenExchange,
         Self::DeviceCode,
     ];
 
@@ -64,6 +67,7 @@ impl GrantType {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
+            Self::TokenExchange => crate::token_exchange::GRANT_TYPE,
             Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
@@ -140,6 +144,11 @@ pub struct Client {
     pub require_par: bool,
     /// OIDC Core §8: `public` or `pairwise` (with its sector) subject identifiers.
     pub subject_type: crate::subject::SubjectType,
+    /// RFC 9449 §5.2: every token request must carry a DPoP proof, so every access token is
+    /// sender-constrained (set by the FAPI 2.0 profile).
+    pub dpop_bound_access_tokens: bool,
+    /// RFC 8693: what the client may exchange tokens into; used only with `TokenExchange`.
+    pub token_exchange: crate::token_exchange::TokenExchangePolicy,
 }
 
 /// A client's logout endpoint (Back-Channel Logout §2.2, Front-Channel Logout §2).

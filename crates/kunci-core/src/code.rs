@@ -23,4 +23,7 @@ pub struct CodeGrant {
     /// The authorization request's `claims` parameter (OIDC Core §5.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<ClaimsRequest>,
+    /// RFC 9449 §10: the DPoP key the code may only be redeemed with (`dpop_jkt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }

@@ -1,10 +1,7 @@
 //! DPoP proof checks (RFC 9449 §4.3), pure: the caller passes the method and URL of the
-//! request, `now`, the nonce it expects (if any) and the access token the proof must cover
-//! (at resource endpoints). The single use of `jti` is the caller's (`put_if_absent`).
-//!
-//! Not wired to any endpoint yet (see `docs/protocol.md`, RFC 9449: "not yet"); the token
-//! endpoint binding (`cnf.jkt`), `/userinfo` with `Authorization: DPoP` and refresh token
-//! binding are what remains.
+//! request, `now` and the access token the proof must cover (at resource endpoints). The
+//! single use of `jti` and the server nonce (§8) are the caller's (`flow/dpop.rs`), since
+//! both need the ephemeral store.
 
 use crate::clock::UnixTime;
 use crate::foreign_jws::{ASYMMETRIC, UnverifiedJws, jwk_thumbprint};
@@ -16,29 +13,35 @@ use serde_json::Value;
 pub const MAX_AGE_SECS: i64 = 300;
 pub const MAX_SKEW_SECS: i64 = 60;
 
-/// What a DPoP request names: its method and URL, the expected nonce and access token.
+/// What a DPoP request names: its method and URL, and the access token it presents.
 #[derive(Debug, Clone, Copy)]
 pub struct DpopContext<'a> {
     pub method: &'a str,
     /// The request's URL as the server is reached (scheme, host, path; query ignored).
     pub url: &'a str,
-    pub nonce: Option<&'a str>,
     pub access_token: Option<&'a str>,
 }
 
-/// A proof that passed: the key's RFC 7638 thumbprint (`jkt`) and the `jti` to remember.
+/// A proof that passed: the key's RFC 7638 thumbprint (`jkt`), the `jti` to remember and the
+/// server nonce it carries, if any (checked by the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedProof {
     pub jkt: String,
     pub jti: String,
     pub iat: UnixTime,
+    pub nonce: Option<String>,
 }
 
-/// Why a proof was refused; `UseNonce` asks the client to retry with the server's nonce.
+/// Why a proof was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DpopError {
     Invalid(&'static str),
-    UseNonce,
+}
+
+/// The algorithms a DPoP proof may be signed with (discovery's
+/// `dpop_signing_alg_values_supported`): asymmetric only (§4.2).
+pub fn signing_algs() -> Vec<&'static str> {
+    ASYMMETRIC.iter().map(|a| a.as_str()).collect()
 }
 
 /// RFC 9449 §4.3, steps in order.
@@ -69,16 +72,10 @@ pub fn check_proof(
     if s("htm") != Some(ctx.method) {
         return Err(bad("the DPoP proof's htm does not match the request"));
     }
-    if s("htu").map(without_query) != Some(without_query(ctx.url)) {
+    if !s("htu").is_some_and(|htu| same_uri(htu, ctx.url)) {
         return Err(bad("the DPoP proof's htu does not match the request"));
     }
-    // 10: the server's nonce, when it asks for one.
-    if let Some(expected) = ctx.nonce {
-        let given = s("nonce").unwrap_or("");
-        if !crate::secret::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-            return Err(DpopError::UseNonce);
-        }
-    }
+    // 10: the server's nonce is the caller's to check (it lives in the ephemeral store).
     // 11: `iat` recent.
     let iat = claims
         .get("iat")
@@ -100,11 +97,28 @@ pub fn check_proof(
         .ok_or(bad("the DPoP proof needs a jti"))?
         .to_owned();
     let jkt = jwk_thumbprint(jwk).ok_or(bad("the DPoP proof's jwk is not usable"))?;
-    Ok(CheckedProof { jkt, jti, iat })
+    let nonce = s("nonce").map(str::to_owned);
+    Ok(CheckedProof {
+        jkt,
+        jti,
+        iat,
+        nonce,
+    })
 }
 
-fn without_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
+/// §4.3 item 9: `htu` and the request URI compared without query and fragment, after
+/// RFC 3986 §6.2.2–6.2.3 normalisation (case of scheme and host, default port, dot segments).
+fn same_uri(htu: &str, url: &str) -> bool {
+    let norm = |u: &str| {
+        let u = url::Url::parse(u).ok()?;
+        Some((
+            u.scheme().to_owned(),
+            u.host_str()?.to_owned(),
+            u.port_or_known_default(),
+            u.path().to_owned(),
+        ))
+    };
+    matches!((norm(htu), norm(url)), (Some(a), Some(b)) if a == b)
 }
 
 #[cfg(test)]
@@ -140,7 +154,6 @@ mod tests {
         DpopContext {
             method: "POST",
             url: URL,
-            nonce: None,
             access_token: None,
         }
     }
@@ -178,14 +191,13 @@ mod tests {
         }
         let (_, other) = key();
         assert!(check_proof(&proof(&kp, &other, base.clone()), ctx(), 1000).is_err());
-        let with_nonce = DpopContext {
-            nonce: Some("n1"),
-            ..ctx()
-        };
-        assert_eq!(
-            check_proof(&proof(&kp, &jwk, base.clone()), with_nonce, 1000),
-            Err(DpopError::UseNonce)
-        );
+        let mut with_nonce = base.clone();
+        with_nonce["nonce"] = json!("n1");
+        let checked = check_proof(&proof(&kp, &jwk, with_nonce), ctx(), 1000).unwrap();
+        assert_eq!(checked.nonce.as_deref(), Some("n1"));
+        let mut normalised = base.clone();
+        normalised["htu"] = json!("HTTPS://ID.example:443/token?x=1");
+        assert!(check_proof(&proof(&kp, &jwk, normalised), ctx(), 1000).is_ok());
         let with_token = DpopContext {
             access_token: Some("at"),
             ..ctx()

@@ -39,6 +39,11 @@ pub enum ErrorCode {
     /// OpenID Connect Core Unmet Authentication Requirements 1.0 §2: an essential `acr`
     /// (OIDC Core §5.5.1.1) that the sign-in cannot reach.
     UnmetAuthenticationRequirements,
+    /// RFC 9449 §5, §7.1: the DPoP proof is missing where required, malformed, or does not
+    /// match the request, the key or the access token.
+    InvalidDpopProof,
+    /// RFC 9449 §8, §9: the proof must carry the server's nonce (sent in `DPoP-Nonce`).
+    UseDpopNonce,
     /// RFC 8628 §3.5: the user has not yet answered the device authorization request.
     AuthorizationPending,
     /// RFC 8628 §3.5: still pending, and the client polls too often (interval + 5 s).
@@ -49,7 +54,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// All variants, for exhaustive tests of the wire mapping.
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 29] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -74,6 +79,8 @@ impl ErrorCode {
         Self::InvalidTarget,
         Self::UnsupportedTokenType,
         Self::UnmetAuthenticationRequirements,
+        Self::InvalidDpopProof,
+        Self::UseDpopNonce,
         Self::AuthorizationPending,
         Self::SlowDown,
         Self::ExpiredToken,
@@ -123,6 +130,9 @@ impl std::fmt::Display for ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
+    /// RFC 9449 §8: with `use_dpop_nonce`, the nonce the client must put in its next proof
+    /// (the `DPoP-Nonce` response header).
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -130,6 +140,20 @@ impl OAuthError {
         Self {
             code,
             description: description.into(),
+            dpop_nonce: None,
+        }
+    }
+    pub fn invalid_dpop_proof(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidDpopProof, d)
+    }
+    /// RFC 9449 §8: ask for a new proof carrying `nonce`.
+    pub fn use_dpop_nonce(nonce: String) -> Self {
+        Self {
+            dpop_nonce: Some(nonce),
+            ..Self::new(
+                ErrorCode::UseDpopNonce,
+                "the DPoP proof must carry the nonce in the DPoP-Nonce header",
+            )
         }
     }
     pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
@@ -228,6 +252,8 @@ mod tests {
             ErrorCode::UnmetAuthenticationRequirements.as_str(),
             "unmet_authentication_requirements"
         );
+        assert_eq!(ErrorCode::InvalidDpopProof.as_str(), "invalid_dpop_proof");
+        assert_eq!(ErrorCode::UseDpopNonce.as_str(), "use_dpop_nonce");
         assert_eq!(
             ErrorCode::AuthorizationPending.as_str(),
             "authorization_pending"

@@ -29,6 +29,7 @@ pub mod sealing;
 pub mod secret;
 pub mod sso;
 pub mod subject;
+pub mod token_exchange;
 
 pub use clock::{Clock, ManualClock, UnixTime};
 pub use error::{ErrorCode, OAuthError, PortError};

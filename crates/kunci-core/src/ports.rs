@@ -164,6 +164,9 @@ pub struct RefreshToken {
     /// The authorization request's `claims` parameter (OIDC Core §5.5), so refreshed tokens
     /// release the same claims.
     pub claims: Option<crate::claims_request::ClaimsRequest>,
+    /// RFC 9449 §5: the thumbprint of the DPoP key a public client's family is bound to;
+    /// using any token of the family then needs a proof signed with that key.
+    pub dpop_jkt: Option<String>,
 }
 
 impl std::fmt::Debug for RefreshToken {
@@ -177,6 +180,7 @@ impl std::fmt::Debug for RefreshToken {
             .field("absolute_expires_at", &self.absolute_expires_at)
             .field("idle_expires_at", &self.idle_expires_at)
             .field("used_at", &self.used_at)
+            .field("dpop_jkt", &self.dpop_jkt)
             .finish_non_exhaustive()
     }
 }

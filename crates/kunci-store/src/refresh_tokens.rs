@@ -33,6 +33,7 @@ struct RefreshTokenRow {
     idle_expires_at: i64,
     used_at: Option<i64>,
     claims: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 fn words(s: &str) -> Vec<String> {
@@ -63,6 +64,7 @@ impl TryFrom<RefreshTokenRow> for RefreshToken {
             idle_expires_at: row.idle_expires_at,
             used_at: row.used_at,
             claims,
+            dpop_jkt: row.dpop_jkt,
         })
     }
 }
@@ -84,6 +86,7 @@ struct NewRefreshToken<'a> {
     idle_expires_at: i64,
     used_at: Option<i64>,
     claims: Option<String>,
+    dpop_jkt: Option<&'a str>,
 }
 
 /// Joins a list with single spaces, refusing entries that would not read back the same.
@@ -122,6 +125,7 @@ impl<'a> TryFrom<&'a RefreshToken> for NewRefreshToken<'a> {
                 .map(serde_json::to_string)
                 .transpose()
                 .map_err(|e| PortError::Corrupt(format!("refresh token claims: {e}")))?,
+            dpop_jkt: t.dpop_jkt.as_deref(),
         })
     }
 }

@@ -78,6 +78,8 @@ diesel::table! {
         used_at -> Nullable<BigInt>,
         /// The `claims` request parameter (OIDC Core §5.5) as JSON; NULL when none.
         claims -> Nullable<Text>,
+        /// RFC 9449 §5: the DPoP key thumbprint a public client's family is bound to.
+        dpop_jkt -> Nullable<Text>,
     }
 }
 

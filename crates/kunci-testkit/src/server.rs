@@ -133,8 +133,11 @@ pub fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool)
         jwks: None,
         jwks_uri: None,
         require_pushed_authorization_requests: false,
+        dpop_bound_access_tokens: false,
+        profile: None,
         subject_type: "public".into(),
         sector_identifier: None,
+        token_exchange: None,
     }
 }
 

@@ -43,6 +43,13 @@ pub fn security(secure: bool) -> DefaultHeaders {
 /// any origin may read them (the Fetch spec forbids `*` only together with credentials).
 pub const CORS_ALLOW_ORIGIN: (&str, &str) = ("Access-Control-Allow-Origin", "*");
 
+/// Response headers a browser client must be able to read: the server's DPoP nonce and the
+/// resource's challenge (RFC 9449 §8, §7.1).
+pub const CORS_EXPOSE_HEADERS: (&str, &str) = (
+    "Access-Control-Expose-Headers",
+    "DPoP-Nonce, WWW-Authenticate",
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(metadata::discovery))
             .route(preflight()),
     )
+    // RFC 8414 §3: the same document under the OAuth name, for OAuth-only clients.
+    .service(
+        web::resource("/.well-known/oauth-authorization-server")
+            .route(web::get().to(metadata::discovery))
+            .route(preflight()),
+    )
     .service(
         web::resource("/jwks")
             .route(web::get().to(metadata::jwks))

@@ -96,6 +96,7 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
     settings.device_code_ttl = config.tokens.device_code_ttl_secs;
     settings.access_token_alg = config.access_token_alg();
     settings.pairwise_salt = config.pairwise_salt()?.map(Arc::new);
+    settings.dpop_require_nonce = config.tokens.dpop_require_nonce;
     let provider = Arc::new(Provider {
         settings,
         clients: ClientRegistry::new(config.clients()?),

@@ -6,10 +6,13 @@
 
 mod client_auth;
 mod clients;
+mod profile;
 mod subject;
+mod token_exchange;
 
 pub use clients::ClientConfig;
 use clients::parse_secret;
+pub use token_exchange::TokenExchangeConfig;
 
 use anyhow::{Context, bail};
 use figment::Figment;
@@ -98,6 +101,10 @@ pub struct TokensConfig {
     pub session_ttl_secs: u64,
     /// `ES256` (fast) or `RS256`.
     pub access_token_alg: String,
+    /// RFC 9449 §8, §9: every DPoP proof (at `/token`, `/par`, `/userinfo`) must carry a
+    /// nonce Kunci handed out (`DPoP-Nonce`), which limits pre-generated proofs.
+    #[serde(default)]
+    pub dpop_require_nonce: bool,
     /// RFC 8628 `expires_in`: how long a device code and its user code work.
     #[serde(default = "default_device_code_ttl")]
     pub device_code_ttl_secs: u64,
@@ -181,6 +188,7 @@ impl Default for Config {
                 id_token_ttl_secs: 600,
                 session_ttl_secs: 12 * 3600,
                 access_token_alg: "ES256".into(),
+                dpop_require_nonce: false,
                 device_code_ttl_secs: default_device_code_ttl(),
             },
             keys: KeysConfig {
@@ -338,6 +346,7 @@ impl Config {
                 );
             }
         }
+        token_exchange::check_subject_clients(&self.clients)?;
         Ok(())
     }
 

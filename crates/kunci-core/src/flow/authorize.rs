@@ -216,6 +216,7 @@ impl Provider {
             issued_at: now,
             grant_id: random_uuid(),
             claims: req.claims.clone(),
+            dpop_jkt: req.dpop_jkt.clone(),
         };
         self.records()
             .put_code(&code, &grant, self.settings.code_ttl)

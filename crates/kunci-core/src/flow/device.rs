@@ -219,6 +219,7 @@ impl Provider {
             ui_locales,
             acr_values: Vec::new(),
             claims: None,
+            dpop_jkt: None,
         };
         let ix = Interaction {
             id: random_token(),

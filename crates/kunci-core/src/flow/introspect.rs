@@ -135,7 +135,7 @@ fn inactive() -> Map<String, Value> {
 fn access_token_answer(c: &AccessTokenClaims) -> Map<String, Value> {
     let mut m = object(json!({
         "active": true,
-        "token_type": "Bearer",
+        "token_type": c.token_type(),
         "scope": c.scope,
         "client_id": c.client_id,
         "sub": c.sub,
@@ -147,6 +147,17 @@ fn access_token_answer(c: &AccessTokenClaims) -> Map<String, Value> {
     }));
     if let Some(t) = c.auth_time {
         m.insert("auth_time".into(), Value::from(t));
+    }
+    // RFC 9449 §6.2: a resource server learns the key the token is bound to.
+    if let Some(cnf) = &c.cnf {
+        m.insert("cnf".into(), json!({ "jkt": cnf.jkt }));
+    }
+    // RFC 8693 §4.1: a delegated token says who acts for the subject.
+    if let Some(act) = &c.act {
+        m.insert(
+            "act".into(),
+            serde_json::to_value(act).unwrap_or(Value::Null),
+        );
     }
     m
 }

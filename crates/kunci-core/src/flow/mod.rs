@@ -7,6 +7,7 @@ mod access_token;
 mod authorize;
 mod client_auth;
 mod device;
+mod dpop;
 mod interaction;
 mod introspect;
 mod logout;
@@ -16,11 +17,13 @@ mod revoke;
 mod token;
 mod userinfo;
 
+pub use access_token::TokenScheme;
 pub use authorize::AuthorizeOutcome;
 pub use device::{
     DEVICE_POLL_INTERVAL, DeviceAuthorizationRequest, DeviceAuthorizationResponse, DeviceDecided,
     DeviceLookup, DeviceRequestView,
 };
+pub use dpop::{DPOP_NONCE_TTL, PresentedProof};
 pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOutcome};
 pub use introspect::IntrospectionRequest;
 pub use logout::LoggedOut;
@@ -61,6 +64,8 @@ pub struct Settings {
     /// OIDC Core §8.1: the salt of pairwise subject identifiers; required when any client is
     /// pairwise (the configuration checks it).
     pub pairwise_salt: Option<Arc<PairwiseSalt>>,
+    /// RFC 9449 §8, §9: every DPoP proof must carry a nonce Kunci handed out.
+    pub dpop_require_nonce: bool,
 }
 
 impl Settings {
@@ -77,6 +82,7 @@ impl Settings {
             device_code_ttl: 600,
             ui_locales: vec!["id".into(), "en".into()],
             pairwise_salt: None,
+            dpop_require_nonce: false,
         }
     }
 }

@@ -2,8 +2,9 @@
 //! `/par`, authenticated as at the token endpoint; the request is validated now (errors are
 //! JSON, never redirects) and kept for [`PAR_TTL`] seconds under a one-time `request_uri`.
 //! `/authorize?client_id&request_uri` then takes it, once, and uses only its parameters (§4).
+//! A DPoP proof sent to `/par` binds the future code to its key (RFC 9449 §10.1).
 
-use super::Provider;
+use super::{PresentedProof, Provider};
 use crate::authorize::{AuthorizeParams, validate};
 use crate::client::PresentedCredentials;
 use crate::clock::UnixTime;
@@ -32,6 +33,7 @@ impl Provider {
         &self,
         credentials: Option<PresentedCredentials>,
         mut params: Vec<(String, String)>,
+        dpop: Option<PresentedProof>,
         now: UnixTime,
     ) -> Result<ParResponse, OAuthError> {
         let presented = credentials
@@ -56,6 +58,10 @@ impl Provider {
         // was already checked against the credentials).
         params.retain(|(k, _)| k != "client_id");
         params.push(("client_id".into(), client.id.clone()));
+        if let Some(proof) = &dpop {
+            let jkt = self.check_dpop(proof, "/par", None, now).await?;
+            bind_to_dpop_key(&mut params, jkt)?;
+        }
         validate(&AuthorizeParams::from_pairs(params.clone()), &self.clients)
             .map_err(|e| e.oauth().clone())?;
         let id = random_token();
@@ -104,5 +110,20 @@ impl Provider {
             )));
         }
         Ok(Ok(Some(AuthorizeParams::from_pairs(record.params))))
+    }
+}
+
+/// RFC 9449 §10.1: a proof at `/par` binds the code to its key, as `dpop_jkt` would; when both
+/// are sent they must name the same key.
+fn bind_to_dpop_key(params: &mut Vec<(String, String)>, jkt: String) -> Result<(), OAuthError> {
+    match params.iter().find(|(k, _)| k == "dpop_jkt") {
+        Some((_, given)) if *given != jkt => Err(OAuthError::invalid_dpop_proof(
+            "dpop_jkt does not match the key of the DPoP proof",
+        )),
+        Some(_) => Ok(()),
+        None => {
+            params.push(("dpop_jkt".into(), jkt));
+            Ok(())
+        }
     }
 }

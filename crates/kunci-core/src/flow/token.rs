@@ -1,16 +1,18 @@
 //! The token endpoint (RFC 6749 §3.2, §5; OIDC Core §3.1.3, §12): authenticate the client,
 //! check it may use the grant it names, and hand over to that grant's module, one per grant:
-//! `authorization_code`, `refresh`, `client_credentials`, `device_code`. What they mint is in
-//! `issue`.
+//! `authorization_code`, `refresh`, `client_credentials`, `token_exchange`, `device_code`. What
+//! they mint is in `issue`. A DPoP proof (RFC 9449 §5) is checked here, once, and its key handed to the grant, which
+//! binds what it issues to that key.
 
 mod authorization_code;
 mod client_credentials;
 mod device_code;
 mod issue;
 mod refresh;
+mod token_exchange;
 
-use super::Provider;
-use crate::client::{GrantType, PresentedCredentials};
+use super::{PresentedProof, Provider};
+use crate::client::{Client, GrantType, PresentedCredentials};
 use crate::clock::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
 use serde::Serialize;
@@ -27,8 +29,17 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     /// A narrower scope on refresh, or the wanted scope for client credentials.
     pub scope: Option<String>,
-    /// RFC 8707 resource indicator (client credentials only).
+    /// RFC 8707 resource indicator (client credentials and token exchange).
     pub resource: Option<String>,
+    /// The `DPoP` header (RFC 9449 §5), when the client sent one.
+    pub dpop: Option<PresentedProof>,
+    /// RFC 8693 §2.1: the token exchange parameters.
+    pub subject_token: Option<String>,
+    pub subject_token_type: Option<String>,
+    pub actor_token: Option<String>,
+    pub actor_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    pub audience: Option<String>,
     /// RFC 8628 §3.4: the device code grant's code.
     pub device_code: Option<String>,
 }
@@ -44,6 +55,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// RFC 8693 §2.2.1: the type of the issued token (token exchange only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl Provider {
@@ -72,11 +86,35 @@ impl Provider {
                 grant.as_str()
             )));
         }
+        let jkt = self.token_dpop_key(&client, req.dpop.as_ref(), now).await?;
+        let jkt = jkt.as_deref();
         match grant {
-            GrantType::AuthorizationCode => self.authorization_code_grant(&client, &req, now).await,
-            GrantType::RefreshToken => self.refresh_token_grant(&client, &req, now).await,
-            GrantType::ClientCredentials => self.client_credentials_grant(&client, &req, now).await,
-            GrantType::DeviceCode => self.device_code_grant(&client, &req, now).await,
+            GrantType::AuthorizationCode => {
+                self.authorization_code_grant(&client, &req, jkt, now).await
+            }
+            GrantType::RefreshToken => self.refresh_token_grant(&client, &req, jkt, now).await,
+            GrantType::ClientCredentials => {
+                self.client_credentials_grant(&client, &req, jkt, now).await
+            }
+            GrantType::TokenExchange => self.token_exchange_grant(&client, &req, jkt, now).await,
+            GrantType::DeviceCode => self.device_code_grant(&client, &req, jkt, now).await,
+        }
+    }
+
+    /// RFC 9449 §5: a proof binds what is issued to its key; a client registered with
+    /// `dpop_bound_access_tokens` (§5.2) must send one with every token request.
+    async fn token_dpop_key(
+        &self,
+        client: &Client,
+        proof: Option<&PresentedProof>,
+        now: UnixTime,
+    ) -> Result<Option<String>, OAuthError> {
+        match proof {
+            Some(p) => Ok(Some(self.check_dpop(p, "/token", None, now).await?)),
+            None if client.dpop_bound_access_tokens => Err(OAuthError::invalid_dpop_proof(
+                "this client must send a DPoP proof with its token requests",
+            )),
+            None => Ok(None),
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The userinfo endpoint (OIDC Core §5.3): check the bearer access token (JWT or opaque, see
-//! `access_token`), release claims by scope and by the `claims` request (OIDC Core §5.5).
+//! The userinfo endpoint (OIDC Core §5.3): check the access token (JWT or opaque, Bearer or
+//! DPoP-bound, see `access_token`), release claims by scope and by the `claims` request (OIDC Core §5.5).
 
 use super::Provider;
+use super::access_token::TokenScheme;
 use crate::claims::{SignIn, add_requested, user_claims};
 use crate::clock::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
@@ -10,10 +11,13 @@ use serde_json::{Map, Value};
 impl Provider {
     pub async fn userinfo(
         &self,
-        bearer: &str,
+        token: &str,
+        scheme: &TokenScheme,
         now: UnixTime,
     ) -> Result<Map<String, Value>, OAuthError> {
-        let claims = self.active_access_token(bearer, now).await?;
+        let claims = self
+            .resource_access(token, scheme, "/userinfo", now)
+            .await?;
         // A token minted for another resource (RFC 8707) is not for this endpoint.
         if claims.aud != self.settings.issuer {
             return Err(OAuthError::invalid_token(

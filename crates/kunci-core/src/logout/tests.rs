@@ -30,6 +30,8 @@ fn client(id: &str) -> Client {
         assertion_keys: None,
         require_par: false,
         subject_type: Default::default(),
+        dpop_bound_access_tokens: false,
+        token_exchange: Default::default(),
     }
 }
 

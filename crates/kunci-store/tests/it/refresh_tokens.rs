@@ -28,6 +28,7 @@ fn token(n: u32, family: &str, account_id: &str) -> RefreshToken {
             ClaimsRequest::parse(r#"{"id_token":{"acr":{"essential":true,"values":["a"]}}}"#)
                 .unwrap(),
         ),
+        dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! codes, a person enters the user code on `/device` in a browser, signs in, approves or
 //! denies, and the device polls `/token` until it gets tokens, once.
 
+use crate::dpop::{Holder, post_with_proofs};
 use crate::grants::{Answer, client_post, str_of};
 use crate::jwt::{Jwt, jwks};
 use crate::support::{PASSWORD, assert_oauth_error, assert_shows, get, string, userinfo};
@@ -218,6 +219,23 @@ kunci_testkit::on_every_backend! {
         let tokens = poll(&server, &TV, str_of(&second, "device_code")).await;
         assert_eq!(tokens.status, 200, "{}", tokens.body);
         assert!(tokens.body.get("refresh_token").is_none(), "the TV gets no refresh tokens");
+    }
+
+    /// RFC 9449 §5: a DPoP proof on the poll that receives the tokens binds them to its key.
+    async fn a_dpop_proof_on_the_redeeming_poll_binds_the_access_token() {
+        let server = device_server().await;
+        let started = authorize_device(&server, &TV, "openid").await;
+        let browser = Browser::new(&server.issuer);
+        let confirm = confirmation_page(&browser, &started).await;
+        decide(&browser, &confirm, "approve").await;
+        let holder = Holder::new();
+        let proof = holder.proof("POST", &server.url("/token"));
+        let fields = [("grant_type", DEVICE_GRANT), ("device_code", str_of(&started, "device_code"))];
+        let a = post_with_proofs(&server, "/token", &TV, &fields, &[&proof]).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(a.body["token_type"], "DPoP");
+        let at = Jwt::decode(str_of(&a.body, "access_token"));
+        assert_eq!(at.claims["cnf"]["jkt"], holder.jkt().as_str());
     }
 
     /// §3.5 `slow_down`: polling again at once.

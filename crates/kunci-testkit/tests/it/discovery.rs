@@ -12,6 +12,15 @@ async fn discovery(server: &TestServer) -> Value {
 }
 
 kunci_testkit::on_every_backend! {
+    async fn the_oauth_metadata_location_serves_the_same_document() {
+        let server = TestServer::start().await;
+        let oauth = get(&server.url("/.well-known/oauth-authorization-server")).await;
+        assert_eq!(oauth.status, 200, "RFC 8414 §3");
+        assert_eq!(oauth.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(oauth.json(), discovery(&server).await);
+        assert_eq!(oauth.json()["issuer"], server.issuer.as_str(), "RFC 8414 §3.3");
+    }
+
     async fn issuer_is_the_server_url_exactly() {
         let server = TestServer::start().await;
         let doc = discovery(&server).await;

@@ -35,7 +35,7 @@ pub async fn preflight() -> HttpResponse {
         .insert_header(("Access-Control-Allow-Methods", "GET, POST, OPTIONS"))
         .insert_header((
             "Access-Control-Allow-Headers",
-            "Authorization, Content-Type",
+            "Authorization, Content-Type, DPoP",
         ))
         .insert_header(("Access-Control-Max-Age", "600"))
         .finish()

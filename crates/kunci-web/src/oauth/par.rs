@@ -14,9 +14,10 @@ pub async fn post(
 ) -> Result<HttpResponse, JsonError> {
     let ClientForm { credentials, form } = client_form(&req, &body)?;
     let params: Vec<(String, String)> = form.into_iter().collect();
+    let dpop = crate::oauth::dpop::proof(&req)?;
     let response = state
         .provider
-        .push_authorization_request(credentials, params, state.now())
+        .push_authorization_request(credentials, params, dpop, state.now())
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((CACHE_CONTROL, "no-store"))

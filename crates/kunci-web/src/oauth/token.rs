@@ -3,7 +3,7 @@
 //! with `/introspect` and `/revoke`, which authenticate clients the same way.
 
 use crate::error::JsonError;
-use crate::headers::CORS_ALLOW_ORIGIN;
+use crate::headers::{CORS_ALLOW_ORIGIN, CORS_EXPOSE_HEADERS};
 use crate::oauth::form_pairs;
 use crate::state::AppState;
 use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
@@ -35,6 +35,13 @@ pub async fn post(
         refresh_token: form.remove("refresh_token"),
         scope: form.remove("scope"),
         resource: form.remove("resource"),
+        dpop: crate::oauth::dpop::proof(&req)?,
+        subject_token: form.remove("subject_token"),
+        subject_token_type: form.remove("subject_token_type"),
+        actor_token: form.remove("actor_token"),
+        actor_token_type: form.remove("actor_token_type"),
+        requested_token_type: form.remove("requested_token_type"),
+        audience: form.remove("audience"),
         device_code: form.remove("device_code"),
     };
     let response = state.provider.token(request, state.now()).await?;
@@ -42,6 +49,7 @@ pub async fn post(
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"))
         .insert_header(CORS_ALLOW_ORIGIN)
+        .insert_header(CORS_EXPOSE_HEADERS)
         .json(response))
 }
 
@@ -78,6 +86,13 @@ pub(crate) fn client_form(req: &HttpRequest, body: &[u8]) -> Result<ClientForm, 
             if k == "resource" {
                 return Err(OAuthError::invalid_target(
                     "only one resource per request is supported",
+                )
+                .into());
+            }
+            // RFC 8693 §2.1 allows several audiences; Kunci issues a token for one.
+            if k == "audience" {
+                return Err(OAuthError::invalid_target(
+                    "only one audience per request is supported",
                 )
                 .into());
             }

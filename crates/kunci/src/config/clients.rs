@@ -75,6 +75,16 @@ pub struct ClientConfig {
     /// For `pairwise`: the sector host, needed when `redirect_uris` have several hosts.
     #[serde(default)]
     pub sector_identifier: Option<String>,
+    /// RFC 9449 §5.2: every token request must carry a DPoP proof.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// A security profile the client is held to: `fapi2` (FAPI 2.0 Security Profile, see
+    /// `profile.rs`).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// RFC 8693: what the client may exchange tokens into (`[clients.token_exchange]`).
+    #[serde(default)]
+    pub token_exchange: Option<super::TokenExchangeConfig>,
 }
 
 fn default_subject_type() -> String {
@@ -138,7 +148,8 @@ impl ClientConfig {
             bail!("require_pkce: public clients always use PKCE; remove require_pkce = false");
         }
         let (backchannel_logout, frontchannel_logout) = self.logout_channels()?;
-        Ok(Client {
+        let token_exchange = self.token_exchange_policy(&tokens.grant_types, auth_method)?;
+        let client = Client {
             id: self.client_id.clone(),
             name: self.name.clone(),
             secret_sha256,
@@ -159,7 +170,10 @@ impl ClientConfig {
             assertion_keys,
             require_par: self.require_pushed_authorization_requests,
             subject_type: self.subject()?,
-        })
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            token_exchange,
+        };
+        self.apply_profile(client)
     }
 }
 
@@ -234,7 +248,7 @@ impl ClientConfig {
         for g in &self.grant_types {
             let grant = GrantType::parse(g).with_context(|| {
                 format!(
-                    "grant_types: {g:?} is not supported (supported: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code)"
+                    "grant_types: {g:?} is not supported (supported: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:device_code)"
                 )
             })?;
             if !grant_types.contains(&grant) {

@@ -305,6 +305,77 @@ fn a_client_secret_kept_in_a_kunci_prefixed_variable_is_not_mistaken_for_a_setti
         .assert_never_shows("a-long-random-client-secret-0123456789");
 }
 
+// --- FAPI 2.0 Security Profile (client `profile = "fapi2"`) -----------------------------------
+
+/// A client that meets FAPI 2.0: `private_key_jwt`, ES256 ID tokens, https redirect URIs.
+const FAPI2_CLIENT: &str = r#"
+[[clients]]
+client_id = "bank"
+name = "Bank app"
+token_endpoint_auth_method = "private_key_jwt"
+jwks = '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'
+redirect_uris = ["https://bank.example.com/callback"]
+id_token_signed_response_alg = "ES256"
+profile = "fapi2"
+"#;
+
+fn with_fapi2_client(from: &str, to: &str) -> String {
+    assert!(FAPI2_CLIENT.contains(from), "the fixture has no {from:?}");
+    format!("{VALID}{}", FAPI2_CLIENT.replacen(from, to, 1))
+}
+
+#[test]
+fn a_fapi2_client_that_meets_the_profile_is_valid() {
+    let dir = Workdir::new();
+    let file = dir.config(&with_fapi2_client("", ""));
+    dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
+        .assert_success();
+}
+
+#[test]
+fn a_fapi2_client_authenticates_with_private_key_jwt() {
+    assert_rejected(
+        &with_fapi2_client(
+            "token_endpoint_auth_method = \"private_key_jwt\"\njwks = ",
+            "secret = \"sha256:e4131025a29a30db379f9686b45151b18980a39f892d5e6911be5136441bbd23\"\n# jwks = ",
+        ),
+        &[
+            "clients[2]",
+            "token_endpoint_auth_method",
+            "fapi2",
+            "private_key_jwt",
+        ],
+    );
+}
+
+#[test]
+fn a_fapi2_client_signs_with_ps256_es256_or_eddsa() {
+    assert_rejected(
+        &with_fapi2_client("\"ES256\"", "\"RS256\""),
+        &[
+            "id_token_signed_response_alg",
+            "fapi2",
+            "PS256, ES256 or EdDSA",
+        ],
+    );
+}
+
+#[test]
+fn a_fapi2_client_has_https_redirect_uris_only() {
+    assert_rejected(
+        &with_fapi2_client("https://bank.example.com", "http://127.0.0.1:9000"),
+        &["redirect_uris", "fapi2", "https"],
+    );
+}
+
+#[test]
+fn an_unknown_profile_is_an_error() {
+    assert_rejected(
+        &with_fapi2_client("\"fapi2\"", "\"fapi1\""),
+        &["profile", "fapi1", "known"],
+    );
+}
+
 #[test]
 fn the_device_code_lifetime_is_bounded() {
     assert_rejected(

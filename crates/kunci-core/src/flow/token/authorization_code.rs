@@ -1,6 +1,6 @@
 //! The authorization code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.6).
 //! Reads top to bottom: take the code once → check it belongs to this client and redirect URI
-//! → still fresh → PKCE → the account still exists → start a refresh token family when
+//! and DPoP key → still fresh → PKCE → the account still exists → start a refresh token family when
 //! `offline_access` was granted → issue tokens.
 
 use super::TokenRequest;
@@ -19,6 +19,7 @@ impl Provider {
         &self,
         client: &Client,
         req: &TokenRequest,
+        dpop_jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let code = req
@@ -32,6 +33,7 @@ impl Provider {
             .ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
         let grant = self.take_code_once(code).await?;
         check_code_binding(&grant, client, redirect_uri)?;
+        check_dpop_binding(&grant, dpop_jkt)?;
         check_code_fresh(&grant, self.settings.code_ttl, now)?;
         check_pkce(&grant, req.code_verifier.as_deref())?;
         let account = self
@@ -50,6 +52,7 @@ impl Provider {
             nonce: grant.nonce.as_deref(),
             account: &account,
             claims: grant.claims.as_ref(),
+            dpop_jkt,
         };
         let refresh_token = self.start_refresh_family(&user, now).await?;
         self.issue_user_tokens(&user, refresh_token, now).await
@@ -108,6 +111,12 @@ impl Provider {
             idle_expires_at: idle_end(&client.refresh, now, absolute_expires_at),
             used_at: None,
             claims: grant.claims.cloned(),
+            // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a
+            // confidential client's are bound to its credentials already.
+            dpop_jkt: grant
+                .dpop_jkt
+                .filter(|_| client.is_public())
+                .map(str::to_owned),
         };
         self.durable.insert_refresh_token(&first).await?;
         // A replay of the code between taking it and here revoked the grant before this
@@ -139,6 +148,16 @@ fn check_code_binding(
         ));
     }
     Ok(())
+}
+
+/// RFC 9449 §10: a code requested with `dpop_jkt` is redeemed only with a proof of that key.
+fn check_dpop_binding(grant: &CodeGrant, dpop_jkt: Option<&str>) -> Result<(), OAuthError> {
+    match &grant.dpop_jkt {
+        Some(bound) if dpop_jkt != Some(bound.as_str()) => Err(OAuthError::invalid_grant(
+            "the code is bound to another DPoP key",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The store expires codes by TTL; this check makes expiry exact even if a backend purges late.

@@ -1,11 +1,12 @@
 //! The client credentials grant (RFC 6749 §4.4), with one RFC 8707 resource indicator.
 //! Reads top to bottom: a confidential client (already authenticated) → the scopes it may have
-//! for itself → the resource it names, if any → one access token whose subject is the client.
+//! for itself → the resource it names, if any → one access token whose subject is the client
+//! (bound to the DPoP key of the request's proof, if any).
 //! No refresh token (RFC 6749 §4.4.3) and no ID token: there is no user.
 
 use super::TokenRequest;
 use super::TokenResponse;
-use crate::claims::AccessTokenClaims;
+use crate::claims::{AccessTokenClaims, Confirmation};
 use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
@@ -18,6 +19,7 @@ impl Provider {
         &self,
         client: &Client,
         req: &TokenRequest,
+        dpop_jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         check_confidential(client)?;
@@ -44,15 +46,20 @@ impl Provider {
             amr: Vec::new(),
             userinfo_claims: Vec::new(),
             uid: None,
+            act: None,
+            cnf: dpop_jkt.map(|jkt| Confirmation {
+                jkt: jkt.to_owned(),
+            }),
         };
         let access_token = self.issue_access_token(client, &claims).await?;
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: claims.token_type(),
             expires_in: self.settings.access_token_ttl,
             refresh_token: None,
             id_token: None,
             scope: claims.scope,
+            issued_token_type: None,
         })
     }
 }

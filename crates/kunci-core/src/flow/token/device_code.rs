@@ -2,7 +2,8 @@
 //! Reads top to bottom: load the request → it belongs to this client → not expired → the
 //! user's answer (still pending: `authorization_pending`, or `slow_down` when polled faster than
 //! the interval; denied: `access_denied`) → take it once → the account still exists → start a
-//! refresh token family when `offline_access` was granted → issue tokens.
+//! refresh token family when `offline_access` was granted → issue tokens (bound to the DPoP key
+//! of the poll that receives them, when it sent a proof).
 
 use super::TokenRequest;
 use super::TokenResponse;
@@ -23,6 +24,7 @@ impl Provider {
         &self,
         client: &Client,
         req: &TokenRequest,
+        dpop_jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let code = req
@@ -71,6 +73,8 @@ impl Provider {
             nonce: None,
             account: &account,
             claims: None,
+            // RFC 9449 §5: bound to the key of the poll that receives the tokens.
+            dpop_jkt,
         };
         let refresh_token = self.start_refresh_family(&user, now).await?;
         self.issue_user_tokens(&user, refresh_token, now).await

@@ -3,7 +3,9 @@
 //! (OIDC Core §2, §3.1.3.6, §12.2) and fresh refresh token values (RFC 9700 §4.14.2).
 
 use super::TokenResponse;
-use crate::claims::{AccessTokenClaims, IdTokenClaims, SignIn, add_requested, at_hash_for};
+use crate::claims::{
+    AccessTokenClaims, Confirmation, IdTokenClaims, SignIn, add_requested, at_hash_for,
+};
 use crate::claims_request::{ClaimsRequest, acr_for};
 use crate::client::{AccessTokenFormat, Client, RefreshPolicy};
 use crate::clock::UnixTime;
@@ -30,6 +32,8 @@ pub(super) struct UserGrant<'a> {
     pub account: &'a Account,
     /// The authorization request's `claims` parameter (OIDC Core §5.5), when known.
     pub claims: Option<&'a ClaimsRequest>,
+    /// RFC 9449 §6: the DPoP key the access token is bound to, from this request's proof.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 impl Provider {
@@ -68,6 +72,10 @@ impl Provider {
                 .map(ClaimsRequest::userinfo_names)
                 .unwrap_or_default(),
             uid,
+            act: None,
+            cnf: g.dpop_jkt.map(|jkt| Confirmation {
+                jkt: jkt.to_owned(),
+            }),
         };
         let access_token = self.issue_access_token(g.client, &claims).await?;
         let id_token = g
@@ -77,11 +85,12 @@ impl Provider {
             .then(|| self.id_token(g, &sub, &access_token, now));
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: claims.token_type(),
             expires_in: self.settings.access_token_ttl,
             refresh_token,
             id_token,
             scope: claims.scope,
+            issued_token_type: None,
         })
     }
 

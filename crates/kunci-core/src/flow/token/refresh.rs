@@ -1,5 +1,6 @@
 //! The refresh token grant (RFC 6749 §6, RFC 9700 §4.14.2, OIDC Core §12).
-//! Reads top to bottom: find the token by its digest → bound to this client → never used
+//! Reads top to bottom: find the token by its digest → bound to this client (and to the DPoP
+//! key of a public client's family) → never used
 //! before (a used one means the family leaked: revoke it all) → not expired → scopes no wider
 //! than granted → the account still exists → rotate, atomically → issue tokens, with a new
 //! ID token that keeps the original `auth_time`.
@@ -27,6 +28,7 @@ impl Provider {
         &self,
         client: &Client,
         req: &TokenRequest,
+        dpop_jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let presented = req
@@ -41,6 +43,7 @@ impl Provider {
             .await?
             .ok_or_else(|| OAuthError::invalid_grant(UNUSABLE))?;
         check_bound_to_client(&stored, client)?;
+        check_bound_to_dpop_key(&stored, dpop_jkt)?;
         if stored.used_at.is_some() {
             return Err(self.refresh_token_replayed(&stored).await);
         }
@@ -77,6 +80,7 @@ impl Provider {
             nonce: None,
             account: &account,
             claims: stored.claims.as_ref(),
+            dpop_jkt,
         };
         self.issue_user_tokens(&user, Some(token), now).await
     }
@@ -105,6 +109,21 @@ fn check_bound_to_client(stored: &RefreshToken, client: &Client) -> Result<(), O
         return Err(OAuthError::invalid_grant(UNUSABLE));
     }
     Ok(())
+}
+
+/// RFC 9449 §5: a bound family is used only with a proof of its key. Like the client check,
+/// this comes before replay detection: presenting a bound token without its key proves
+/// nothing about the family, so nothing is revoked.
+fn check_bound_to_dpop_key(
+    stored: &RefreshToken,
+    dpop_jkt: Option<&str>,
+) -> Result<(), OAuthError> {
+    match &stored.dpop_jkt {
+        Some(bound) if dpop_jkt != Some(bound.as_str()) => Err(OAuthError::invalid_grant(
+            "the refresh token is bound to a DPoP key; send a proof signed with it",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// RFC 9700 §4.14.2: idle and absolute lifetimes.

@@ -1,0 +1,126 @@
+//! The FAPI 2.0 Security Profile (client `profile = "fapi2"`): requests only by PAR, the client
+//! authenticating with `private_key_jwt`, PKCE S256, and every access token bound to a DPoP
+//! key. One complete flow, and each rule the profile adds refusing what breaks it.
+
+use crate::client_jwt::{Key, now};
+use crate::dpop::{Holder, post_with_proofs};
+use crate::jwt::Jwt;
+use crate::support::{
+    Authz, PASSWORD, assert_error_page, assert_oauth_error, code_from, get, http,
+};
+use kunci_core::ErrorCode;
+use kunci_core::pkce::challenge_for;
+use kunci_core::secret::random_token;
+use kunci_testkit::server::client_config;
+use kunci_testkit::{Backends, Browser, TestClient, TestServer};
+use serde_json::{Value, json};
+
+const BANK: TestClient = TestClient {
+    id: "bank",
+    secret: None,
+    redirect_uri: "https://bank.example.test/callback",
+};
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+async fn server(key: &Key) -> TestServer {
+    let jwks = json!({"keys": [key.jwk("bank-1")]}).to_string();
+    let server = TestServer::start_with(Backends::current(), |c| {
+        let mut bank = client_config(&BANK, "private_key_jwt", "ES256", true);
+        bank.secret = None;
+        bank.jwks = Some(jwks);
+        bank.profile = Some("fapi2".into());
+        c.clients.push(bank);
+    })
+    .await;
+    server
+        .add_user("ayu@example.com", "Ayu", PASSWORD, true)
+        .await;
+    server
+}
+
+/// A `private_key_jwt` assertion whose audience is the issuer (FAPI 2.0 §5.3.2.1).
+fn assertion(server: &TestServer, key: &Key) -> String {
+    key.sign(
+        json!({"kid": "bank-1", "typ": "JWT"}),
+        &json!({"iss": BANK.id, "sub": BANK.id, "aud": server.issuer,
+                "exp": now() + 60, "iat": now(), "jti": random_token()}),
+    )
+}
+
+kunci_testkit::on_every_backend! {
+    async fn a_fapi2_client_gets_dpop_bound_tokens_through_par_and_private_key_jwt() {
+        let key = Key::es256();
+        let server = server(&key).await;
+        let holder = Holder::new();
+        let discovery = get(&server.url("/.well-known/openid-configuration")).await.json();
+        assert!(discovery["dpop_signing_alg_values_supported"].is_array(), "{discovery}");
+
+        // §5.3.2.2: a request sent straight to /authorize is refused, on a page.
+        let direct = Authz::new(&BANK);
+        let page = get(&direct.url(&server)).await;
+        assert_error_page(&page, 400, Some(ErrorCode::InvalidRequest));
+
+        // PAR, authenticated with private_key_jwt (`client_id` is added by the helper), PKCE.
+        let verifier = format!("{}{}", random_token(), random_token());
+        let state = random_token();
+        let challenge = challenge_for(&verifier);
+        let assertion_par = assertion(&server, &key);
+        let par_fields = [
+            ("response_type", "code"),
+            ("redirect_uri", BANK.redirect_uri),
+            ("scope", "openid email"),
+            ("state", state.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", assertion_par.as_str()),
+        ];
+        let pushed = post_with_proofs(&server, "/par", &BANK, &par_fields, &[]).await;
+        assert_eq!(pushed.status, 201, "{}", pushed.body);
+        let request_uri = pushed.body["request_uri"].as_str().unwrap().to_owned();
+
+        let browser = Browser::new(&server.issuer);
+        let q = serde_urlencoded::to_string([("client_id", BANK.id), ("request_uri", &request_uri)]).unwrap();
+        let (_, _, page) = browser.open(&server.url(&format!("/authorize?{q}"))).await.page();
+        let redirect = browser.sign_in(&page, "ayu@example.com", PASSWORD).await.left();
+        let authz = Authz::new(&BANK).set("state", &state);
+        let code = code_from(&server, &authz, &redirect);
+
+        let token = |proof: Option<String>| {
+            let server = &server;
+            let key = &key;
+            let code = code.clone();
+            let verifier = verifier.clone();
+            async move {
+                let assertion = assertion(server, key);
+                let form = [
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", BANK.redirect_uri),
+                    ("code_verifier", verifier.as_str()),
+                    ("client_assertion_type", JWT_BEARER),
+                    ("client_assertion", assertion.as_str()),
+                ];
+                let mut req = http().post(server.url("/token"));
+                if let Some(p) = proof {
+                    req = req.header("DPoP", p);
+                }
+                let resp = req.form(&form).send().await.unwrap();
+                let status = resp.status();
+                (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        // §5.3.2.1: sender-constrained tokens only; without a proof nothing is issued (and
+        // the code is not spent).
+        let (status, body) = token(None).await;
+        assert_oauth_error(status, &body, ErrorCode::InvalidDpopProof);
+        let (status, body) = token(Some(holder.proof("POST", &server.url("/token")))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["token_type"], "DPoP");
+        let at = Jwt::decode(body["access_token"].as_str().unwrap());
+        assert_eq!(at.claims["cnf"]["jkt"], holder.jkt());
+        let id = Jwt::decode(body["id_token"].as_str().unwrap());
+        assert_eq!(id.header["alg"], "ES256", "§5.4.1");
+    }
+}
