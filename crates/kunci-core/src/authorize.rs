@@ -294,7 +294,10 @@ fn check_response_mode(params: &AuthorizeParams) -> Result<(), OAuthError> {
 /// (dropped), not refused. For the others it stays and is consented like any scope: the
 /// consent page names it unless the client is first-party or a remembered consent already
 /// includes it, so a code carries it only with the user's consent.
-fn check_scope(params: &AuthorizeParams, client: &Client) -> Result<Vec<String>, OAuthError> {
+pub(crate) fn check_scope(
+    params: &AuthorizeParams,
+    client: &Client,
+) -> Result<Vec<String>, OAuthError> {
     let raw = params
         .get("scope")
         .ok_or_else(|| OAuthError::invalid_scope("scope is missing"))?;

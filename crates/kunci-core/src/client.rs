@@ -46,15 +46,19 @@ pub enum GrantType {
     ClientCredentials,
     /// RFC 8693: confidential clients exchanging a token for one meant for another target.
     TokenExchange,
+    /// RFC 8628: devices without a browser (TVs, kiosks, chat bots); public or confidential.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
 }
 
 impl GrantType {
     /// Every grant, in the order discovery lists them.
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
         Self::TokenExchange,
+        Self::DeviceCode,
     ];
 
     /// The `grant_type` wire value.
@@ -64,6 +68,7 @@ impl GrantType {
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
             Self::TokenExchange => crate::token_exchange::GRANT_TYPE,
+            Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 

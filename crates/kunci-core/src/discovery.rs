@@ -144,6 +144,10 @@ pub fn metadata(
     }
     // RFC 9449 §5.1: any client may send DPoP proofs, signed with these.
     doc["dpop_signing_alg_values_supported"] = json!(crate::dpop::signing_algs());
+    // RFC 8628 §4 (flow/device.rs): only when some client may use the device grant.
+    if clients.all().any(|c| c.allows_grant(GrantType::DeviceCode)) {
+        doc["device_authorization_endpoint"] = json!(format!("{issuer}/device_authorization"));
+    }
     if !introspection_methods.is_empty() {
         doc["introspection_endpoint"] = json!(format!("{issuer}/introspect"));
         doc["introspection_endpoint_auth_methods_supported"] = json!(introspection_methods);

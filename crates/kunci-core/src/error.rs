@@ -48,11 +48,17 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     /// RFC 7591 §3.2.2: other client metadata in a registration request is not acceptable.
     InvalidClientMetadata,
+    /// RFC 8628 §3.5: the user has not yet answered the device authorization request.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: still pending, and the client polls too often (interval + 5 s).
+    SlowDown,
+    /// RFC 8628 §3.5: the `device_code` has expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
     /// All variants, for exhaustive tests of the wire mapping.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 31] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -81,6 +87,9 @@ impl ErrorCode {
         Self::UseDpopNonce,
         Self::InvalidRedirectUri,
         Self::InvalidClientMetadata,
+        Self::AuthorizationPending,
+        Self::SlowDown,
+        Self::ExpiredToken,
     ];
 
     /// The wire string, e.g. `invalid_request`. Derived from the serde mapping, never written twice.
@@ -260,6 +269,13 @@ mod tests {
             "invalid_client_metadata"
         );
         assert_eq!(ErrorCode::InvalidClientMetadata.http_status(), 400);
+        assert_eq!(
+            ErrorCode::AuthorizationPending.as_str(),
+            "authorization_pending"
+        );
+        assert_eq!(ErrorCode::SlowDown.as_str(), "slow_down");
+        assert_eq!(ErrorCode::ExpiredToken.as_str(), "expired_token");
+        assert_eq!(ErrorCode::SlowDown.http_status(), 400);
         assert_eq!(ErrorCode::InvalidTarget.http_status(), 400);
         assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);

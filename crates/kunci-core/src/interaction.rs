@@ -12,6 +12,9 @@
 //!     Done --> [*]: code issued, record deleted
 //! ```
 //!
+//! A device sign-in (RFC 8628, `flow/device.rs`) has only `Authenticate`, and a `return_to`:
+//! once signed in, the browser goes back to the device confirmation page instead of a client.
+//!
 //! New factors (passkeys, TOTP, one-time codes, upstream IdPs) are new [`Step`] variants and new
 //! entries in `amr`; the protocol core only reads `account_id`, `auth_time`, `amr` and `acr`.
 
@@ -56,6 +59,11 @@ pub struct Interaction {
     pub amr: Vec<String>,
     /// Digest of the browser-binding cookie: only the browser that started may resume.
     pub browser_binding: String,
+    /// A path on Kunci to send the browser to once the steps are done (or cancelled), instead
+    /// of finishing `request` with a code: the device flow's confirmation page (RFC 8628
+    /// §3.3), which asks for consent itself. `None` for authorization requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 impl Interaction {

@@ -12,6 +12,7 @@ pub mod client;
 pub mod client_assertion;
 pub mod clock;
 pub mod code;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod error;

@@ -23,7 +23,7 @@ struct Envelope<T> {
     d: T,
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(&Envelope {
         v: VERSION,
         d: value,
@@ -31,7 +31,7 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PortError> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PortError> {
     let env: Envelope<T> = serde_json::from_slice(bytes)
         .map_err(|e| PortError::Corrupt(format!("ephemeral record: {e}")))?;
     if env.v != VERSION {

@@ -83,6 +83,22 @@ pub struct Strings {
     // Verification mail
     pub mail_verify_subject: String,
     pub mail_verify_body: String,
+    // Device authorization (RFC 8628)
+    pub device_title: String,
+    pub device_intro: String,
+    pub device_code_label: String,
+    pub device_submit: String,
+    pub device_confirm_title: String,
+    pub device_confirm_intro: String,
+    pub device_confirm_code: String,
+    pub device_phishing_warning: String,
+    pub device_approve: String,
+    pub device_deny: String,
+    pub device_done_title: String,
+    pub device_done_body: String,
+    pub device_denied_title: String,
+    pub device_denied_body: String,
+    pub err_device_code_invalid: String,
 }
 
 pub struct I18n {

@@ -92,6 +92,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(logout::show))
             .route(web::post().to(logout::submit)),
     )
+    .service(
+        web::resource("/device_authorization")
+            .route(web::post().to(oauth::device_authorization::post)),
+    )
+    .service(
+        web::resource("/device")
+            .route(web::get().to(pages::device::show))
+            .route(web::post().to(pages::device::enter)),
+    )
+    .service(web::resource("/device/confirm").route(web::get().to(pages::device::confirm)))
+    .service(web::resource("/device/decide").route(web::post().to(pages::device::decide)))
     .service(web::resource("/healthz").route(web::get().to(health::live)))
     .service(web::resource("/readyz").route(web::get().to(health::ready)))
     .service(web::resource("/static/kunci.css").route(web::get().to(stylesheet)))

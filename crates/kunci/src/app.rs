@@ -93,6 +93,7 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
     settings.access_token_ttl = config.tokens.access_token_ttl_secs;
     settings.id_token_ttl = config.tokens.id_token_ttl_secs;
     settings.session_ttl = config.tokens.session_ttl_secs;
+    settings.device_code_ttl = config.tokens.device_code_ttl_secs;
     settings.access_token_alg = config.access_token_alg();
     settings.pairwise_salt = config.pairwise_salt()?.map(Arc::new);
     settings.dpop_require_nonce = config.tokens.dpop_require_nonce;

@@ -110,6 +110,13 @@ pub struct TokensConfig {
     /// nonce Kunci handed out (`DPoP-Nonce`), which limits pre-generated proofs.
     #[serde(default)]
     pub dpop_require_nonce: bool,
+    /// RFC 8628 `expires_in`: how long a device code and its user code work.
+    #[serde(default = "default_device_code_ttl")]
+    pub device_code_ttl_secs: u64,
+}
+
+fn default_device_code_ttl() -> u64 {
+    600
 }
 
 /// Where the signing keys live.
@@ -187,6 +194,7 @@ impl Default for Config {
                 session_ttl_secs: 12 * 3600,
                 access_token_alg: "ES256".into(),
                 dpop_require_nonce: false,
+                device_code_ttl_secs: default_device_code_ttl(),
             },
             keys: KeysConfig {
                 storage: KeyStorage::Files,
@@ -318,6 +326,13 @@ impl Config {
             || self.tokens.session_ttl_secs == 0
         {
             bail!("tokens: lifetimes must be at least 1 second");
+        }
+        // RFC 8628 §5.2: short enough to bound guessing, long enough to type the code in.
+        if !(60..=3600).contains(&self.tokens.device_code_ttl_secs) {
+            bail!(
+                "tokens.device_code_ttl_secs: must be between 60 and 3600 seconds (got {})",
+                self.tokens.device_code_ttl_secs
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.clients.iter().enumerate() {

@@ -171,6 +171,7 @@ impl Provider {
             auth_time: session.map(|s| s.auth_time),
             amr: session.map(|s| s.amr.clone()).unwrap_or_default(),
             browser_binding: token_key(browser_key),
+            return_to: None,
         };
         self.records()
             .put_interaction(&ix, self.settings.interaction_ttl)
@@ -224,16 +225,28 @@ impl Provider {
         self.records()
             .put_code(&code, &grant, self.settings.code_ttl)
             .await?;
-        if !session.clients.contains(&req.client_id) {
-            let mut s = session.clone();
-            s.clients.push(req.client_id.clone());
-            let left = (s.created_at + self.settings.session_ttl as i64 - now).max(1) as u64;
-            self.records().put_session(&s, left).await?;
-        }
+        self.note_client_in_session(session, &req.client_id, now)
+            .await?;
         Ok(self.redirect_with(
             &req.redirect_uri,
             &[("code", Some(&code)), ("state", req.state.as_deref())],
         ))
+    }
+
+    /// Remembers that `client_id` received tokens in `session`, for logout notifications.
+    pub(super) async fn note_client_in_session(
+        &self,
+        session: &SsoSession,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<(), PortError> {
+        if !session.clients.iter().any(|c| c == client_id) {
+            let mut s = session.clone();
+            s.clients.push(client_id.to_owned());
+            let left = (s.created_at + self.settings.session_ttl as i64 - now).max(1) as u64;
+            self.records().put_session(&s, left).await?;
+        }
+        Ok(())
     }
 
     pub(super) fn fail(

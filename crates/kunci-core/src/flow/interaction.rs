@@ -109,9 +109,11 @@ impl Provider {
         interaction.session_id = Some(session.id.clone());
         interaction.auth_time = Some(now);
         interaction.amr = session.amr.clone();
-        if self
-            .needs_consent(&client, &interaction.request, &account.id)
-            .await?
+        // A device sign-in asks for consent on its own confirmation page (RFC 8628 §3.3).
+        if interaction.return_to.is_none()
+            && self
+                .needs_consent(&client, &interaction.request, &account.id)
+                .await?
         {
             interaction.pending.push(Step::Consent);
         }
@@ -187,6 +189,12 @@ impl Provider {
         why: &'static str,
     ) -> Result<StepOutcome, InteractionError> {
         self.records().delete_interaction(&ix.id).await?;
+        if let Some(to) = ix.return_to {
+            return Ok(StepOutcome {
+                new_session_id: None,
+                next: AuthorizeOutcome::Redirect(to),
+            });
+        }
         let e = OAuthError::new(ErrorCode::AccessDenied, why);
         let url = self.error_redirect(&ix.request.redirect_uri, ix.request.state.as_deref(), &e);
         Ok(StepOutcome {
@@ -210,6 +218,9 @@ impl Provider {
             });
         }
         self.records().delete_interaction(&ix.id).await?;
+        if let Some(to) = ix.return_to {
+            return Ok(AuthorizeOutcome::Redirect(to));
+        }
         self.issue_code(&ix.request, session, now)
             .await
             .map(AuthorizeOutcome::Redirect)

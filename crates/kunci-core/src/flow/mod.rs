@@ -6,6 +6,7 @@
 mod access_token;
 mod authorize;
 mod client_auth;
+mod device;
 mod dpop;
 mod interaction;
 mod introspect;
@@ -19,6 +20,10 @@ mod userinfo;
 
 pub use access_token::TokenScheme;
 pub use authorize::AuthorizeOutcome;
+pub use device::{
+    DEVICE_POLL_INTERVAL, DeviceAuthorizationRequest, DeviceAuthorizationResponse, DeviceDecided,
+    DeviceLookup, DeviceRequestView,
+};
 pub use dpop::{DPOP_NONCE_TTL, PresentedProof};
 pub use interaction::{ConsentDecision, InteractionError, InteractionView, StepOutcome};
 pub use introspect::IntrospectionRequest;
@@ -55,6 +60,8 @@ pub struct Settings {
     pub email_verification_ttl: u64,
     /// Algorithm for JWT access tokens (RFC 9068).
     pub access_token_alg: Alg,
+    /// RFC 8628 §3.2 `expires_in`: how long a device code and its user code work.
+    pub device_code_ttl: u64,
     pub ui_locales: Vec<String>,
     /// OIDC Core §8.1: the salt of pairwise subject identifiers; required when any client is
     /// pairwise (the configuration checks it).
@@ -77,6 +84,7 @@ impl Settings {
             interaction_ttl: 30 * 60,
             email_verification_ttl: 24 * 3600,
             access_token_alg: Alg::ES256,
+            device_code_ttl: 600,
             ui_locales: vec!["id".into(), "en".into()],
             pairwise_salt: None,
             dpop_require_nonce: false,

@@ -1,11 +1,12 @@
 //! The token endpoint (RFC 6749 §3.2, §5; OIDC Core §3.1.3, §12): authenticate the client,
 //! check it may use the grant it names, and hand over to that grant's module, one per grant:
-//! `authorization_code`, `refresh`, `client_credentials`, `token_exchange`. What they mint is
-//! in `issue`. A DPoP proof (RFC 9449 §5) is checked here, once, and its key handed to the grant, which
+//! `authorization_code`, `refresh`, `client_credentials`, `token_exchange`, `device_code`. What
+//! they mint is in `issue`. A DPoP proof (RFC 9449 §5) is checked here, once, and its key handed to the grant, which
 //! binds what it issues to that key.
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod issue;
 mod refresh;
 mod token_exchange;
@@ -39,6 +40,8 @@ pub struct TokenRequest {
     pub actor_token_type: Option<String>,
     pub requested_token_type: Option<String>,
     pub audience: Option<String>,
+    /// RFC 8628 §3.4: the device code grant's code.
+    pub device_code: Option<String>,
 }
 
 /// RFC 6749 §5.1 / OIDC Core §3.1.3.3.
@@ -94,6 +97,7 @@ impl Provider {
                 self.client_credentials_grant(&client, &req, jkt, now).await
             }
             GrantType::TokenExchange => self.token_exchange_grant(&client, &req, jkt, now).await,
+            GrantType::DeviceCode => self.device_code_grant(&client, &req, jkt, now).await,
         }
     }
 

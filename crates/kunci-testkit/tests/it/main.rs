@@ -14,6 +14,7 @@ mod claims_param;
 mod client_credentials;
 mod client_jwt;
 mod client_registration;
+mod device;
 mod discovery;
 mod dpop;
 mod fapi2;

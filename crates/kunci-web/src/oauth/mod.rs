@@ -2,6 +2,7 @@
 //! and maps the result.
 
 pub mod authorize;
+pub mod device_authorization;
 pub(crate) mod dpop;
 pub mod introspect;
 pub mod metadata;

@@ -42,6 +42,7 @@ pub async fn post(
         actor_token_type: form.remove("actor_token_type"),
         requested_token_type: form.remove("requested_token_type"),
         audience: form.remove("audience"),
+        device_code: form.remove("device_code"),
     };
     let response = state.provider.token(request, state.now()).await?;
     Ok(HttpResponse::Ok()

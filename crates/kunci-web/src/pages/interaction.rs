@@ -169,7 +169,7 @@ async fn consent_page(
     html(StatusCode::OK, &page)
 }
 
-fn scope_description<'a>(t: &'a Strings, scope: &str) -> &'a str {
+pub(crate) fn scope_description<'a>(t: &'a Strings, scope: &str) -> &'a str {
     match scope {
         "openid" => &t.scope_openid,
         "profile" => &t.scope_profile,

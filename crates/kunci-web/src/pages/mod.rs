@@ -1,5 +1,6 @@
 //! Hosted pages: sign-in, registration, consent, logout and errors, rendered on the server.
 
+pub mod device;
 pub mod interaction;
 pub mod logout;
 pub mod register;

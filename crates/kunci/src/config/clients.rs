@@ -240,7 +240,7 @@ impl ClientConfig {
         for g in &self.grant_types {
             let grant = GrantType::parse(g).with_context(|| {
                 format!(
-                    "grant_types: {g:?} is not supported (supported: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange)"
+                    "grant_types: {g:?} is not supported (supported: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:device_code)"
                 )
             })?;
             if !grant_types.contains(&grant) {
@@ -252,9 +252,11 @@ impl ClientConfig {
                 "grant_types: \"refresh_token\" needs refresh_tokens = true (which also allows the offline_access scope)"
             );
         }
-        if self.refresh_tokens && !grant_types.contains(&GrantType::AuthorizationCode) {
+        let user_grant = grant_types.contains(&GrantType::AuthorizationCode)
+            || grant_types.contains(&GrantType::DeviceCode);
+        if self.refresh_tokens && !user_grant {
             bail!(
-                "refresh_tokens: refresh tokens come with the authorization code flow; add \"authorization_code\" to grant_types"
+                "refresh_tokens: refresh tokens come with the authorization code flow or the device grant; add \"authorization_code\" or \"urn:ietf:params:oauth:grant-type:device_code\" to grant_types"
             );
         }
         if self.refresh_tokens && !grant_types.contains(&GrantType::RefreshToken) {

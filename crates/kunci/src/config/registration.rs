@@ -81,11 +81,14 @@ impl Config {
         }
         let mut grant_types = Vec::new();
         for (i, g) in r.grant_types.iter().enumerate() {
-            let grant = GrantType::parse(g).with_context(|| {
-                format!(
-                    "registration.grant_types[{i}]: {g:?} is not one of authorization_code, refresh_token, client_credentials"
-                )
-            })?;
+            // Token exchange needs an operator's per-client policy, which registration has not.
+            let grant = GrantType::parse(g)
+                .filter(|g| *g != GrantType::TokenExchange)
+                .with_context(|| {
+                    format!(
+                        "registration.grant_types[{i}]: {g:?} is not one of authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code"
+                    )
+                })?;
             if !grant_types.contains(&grant) {
                 grant_types.push(grant);
             }

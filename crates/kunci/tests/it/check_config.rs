@@ -51,7 +51,7 @@ fn the_shipped_example_configuration_is_valid() {
     );
     run.assert_success();
     assert!(
-        run.stdout.contains("configuration is valid (2 clients)"),
+        run.stdout.contains("configuration is valid (3 clients)"),
         "{}",
         run.stdout
     );
@@ -373,5 +373,48 @@ fn an_unknown_profile_is_an_error() {
     assert_rejected(
         &with_fapi2_client("\"fapi2\"", "\"fapi1\""),
         &["profile", "fapi1", "known"],
+    );
+}
+
+#[test]
+fn the_device_code_lifetime_is_bounded() {
+    assert_rejected(
+        &broken(
+            "access_token_alg = \"ES256\"",
+            "access_token_alg = \"ES256\"\ndevice_code_ttl_secs = 5",
+        ),
+        &["tokens.device_code_ttl_secs", "between 60 and 3600"],
+    );
+}
+
+/// RFC 8628: a device client needs no redirect URI and may hold refresh tokens.
+#[test]
+fn a_device_client_with_refresh_tokens_is_valid() {
+    let device = r#"
+[[clients]]
+client_id = "tv"
+name = "TV app"
+token_endpoint_auth_method = "none"
+redirect_uris = []
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code"]
+refresh_tokens = true
+"#;
+    let dir = Workdir::new();
+    let file = dir.config(&format!("{VALID}{device}"));
+    dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
+        .assert_success();
+    assert_rejected(
+        &format!(
+            "{VALID}{}",
+            device.replace(
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code"
+            )
+        ),
+        &[
+            "grant_types",
+            "\"device_code\" is not supported",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ],
     );
 }

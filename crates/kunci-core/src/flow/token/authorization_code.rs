@@ -41,9 +41,6 @@ impl Provider {
             .find_by_id(&grant.account_id)
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
-        let refresh_token = self
-            .start_refresh_family(client, &grant, dpop_jkt, now)
-            .await?;
         let user = UserGrant {
             client,
             grant_id: &grant.grant_id,
@@ -57,6 +54,7 @@ impl Provider {
             claims: grant.claims.as_ref(),
             dpop_jkt,
         };
+        let refresh_token = self.start_refresh_family(&user, now).await?;
         self.issue_user_tokens(&user, refresh_token, now).await
     }
 
@@ -86,14 +84,14 @@ impl Provider {
     /// OIDC Core §11: a refresh token only when the client may hold refresh tokens and the
     /// code carries `offline_access`. The scope reaches a code only with the user's consent:
     /// `authorize::check_scope` drops it for clients without refresh tokens, and consent is
-    /// skipped only for first-party clients or when a remembered consent names it.
-    async fn start_refresh_family(
+    /// skipped only for first-party clients or when a remembered consent names it. The device
+    /// grant starts its family here too (its confirmation page is the consent).
+    pub(super) async fn start_refresh_family(
         &self,
-        client: &Client,
-        grant: &CodeGrant,
-        dpop_jkt: Option<&str>,
+        grant: &UserGrant<'_>,
         now: UnixTime,
     ) -> Result<Option<String>, OAuthError> {
+        let client = grant.client;
         if !client.gets_refresh_tokens() || !grant.scopes.iter().any(|s| s == "offline_access") {
             return Ok(None);
         }
@@ -101,27 +99,30 @@ impl Provider {
         let absolute_expires_at = now + client.refresh.absolute_ttl as i64;
         let first = RefreshToken {
             token_hash,
-            family_id: grant.grant_id.clone(),
+            family_id: grant.grant_id.to_owned(),
             client_id: client.id.clone(),
-            account_id: grant.account_id.clone(),
-            scopes: grant.scopes.clone(),
-            session_id: grant.session_id.clone(),
+            account_id: grant.account_id.to_owned(),
+            scopes: grant.scopes.to_vec(),
+            session_id: grant.session_id.to_owned(),
             auth_time: grant.auth_time,
-            amr: grant.amr.clone(),
+            amr: grant.amr.to_vec(),
             created_at: now,
             absolute_expires_at,
             idle_expires_at: idle_end(&client.refresh, now, absolute_expires_at),
             used_at: None,
-            claims: grant.claims.clone(),
+            claims: grant.claims.cloned(),
             // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a
             // confidential client's are bound to its credentials already.
-            dpop_jkt: dpop_jkt.filter(|_| client.is_public()).map(str::to_owned),
+            dpop_jkt: grant
+                .dpop_jkt
+                .filter(|_| client.is_public())
+                .map(str::to_owned),
         };
         self.durable.insert_refresh_token(&first).await?;
         // A replay of the code between taking it and here revoked the grant before this
         // family existed; the marker it left is still there, so finish its work.
-        if self.records().is_grant_revoked(&grant.grant_id).await? {
-            self.durable.revoke_refresh_family(&grant.grant_id).await?;
+        if self.records().is_grant_revoked(grant.grant_id).await? {
+            self.durable.revoke_refresh_family(grant.grant_id).await?;
             return Err(OAuthError::invalid_grant(
                 "the code is invalid, expired or already used",
             ));
