@@ -141,6 +141,51 @@ async fn decide(browser: &Browser, confirm: &str, decision: &str) -> String {
 }
 
 kunci_testkit::on_every_backend! {
+    /// The `oauth2` crate as an independent device: it reads Kunci's device authorization
+    /// response and, once the user approved, gets the tokens by its own polling.
+    async fn the_oauth2_crate_runs_the_device_flow() {
+        use oauth2::basic::BasicClient;
+        use oauth2::{
+            ClientId, ClientSecret, DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse,
+            TokenResponse, TokenUrl,
+        };
+        let server = device_server().await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let kiosk = BasicClient::new(ClientId::new(KIOSK.id.into()))
+            .set_client_secret(ClientSecret::new(KIOSK.secret.unwrap().into()))
+            .set_device_authorization_url(
+                DeviceAuthorizationUrl::new(server.url("/device_authorization")).unwrap(),
+            )
+            .set_token_uri(TokenUrl::new(server.url("/token")).unwrap());
+        let details: StandardDeviceAuthorizationResponse = kiosk
+            .exchange_device_code()
+            .add_scope(Scope::new("openid".into()))
+            .add_scope(Scope::new("email".into()))
+            .request_async(&http)
+            .await
+            .expect("a device authorization response the library accepts");
+        assert_eq!(details.verification_uri().as_str(), server.url("/device"));
+        let started = json!({
+            "user_code": details.user_code().secret(),
+            "verification_uri_complete": details.verification_uri_complete().unwrap().secret(),
+        });
+        let browser = Browser::new(&server.issuer);
+        let confirm = confirmation_page(&browser, &started).await;
+        decide(&browser, &confirm, "approve").await;
+        let tokens = kiosk
+            .exchange_device_access_token(&details)
+            .request_async(&http, tokio::time::sleep, Some(std::time::Duration::from_secs(30)))
+            .await
+            .expect("tokens after approval");
+        let scopes: Vec<&str> = tokens.scopes().unwrap().iter().map(|s| s.as_str()).collect();
+        assert_eq!(scopes, ["openid", "email"]);
+        let info = userinfo(&server, tokens.access_token().secret()).await;
+        assert_eq!(info.json()["email"], EMAIL, "{}", info.body);
+    }
+
     /// §3.1–§3.5 end to end: codes, page, sign-in, approval, tokens once; OIDC on top.
     async fn a_kiosk_gets_tokens_after_the_user_approves_on_another_device() {
         let server = device_server().await;
