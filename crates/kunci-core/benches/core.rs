@@ -69,5 +69,41 @@ fn helpers(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pkce, jws, helpers);
+/// RFC 9449 §4.3: what every DPoP-bound request pays on top of its token, before the store's
+/// single-use `jti` write: parse, verify the ES256 proof with its embedded key, check claims,
+/// hash the access token (`ath`) and compute the key's thumbprint.
+fn dpop(c: &mut Criterion) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use kunci_core::dpop::{DpopContext, check_proof};
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let key =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng).unwrap();
+    let p = key.public_key().as_ref();
+    let jwk = json!({"kty": "EC", "crv": "P-256", "x": B64.encode(&p[1..33]), "y": B64.encode(&p[33..65])});
+    let token = secret::random_token();
+    let url = "https://id.example.co.id/userinfo";
+    let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk});
+    let claims = json!({"jti": secret::random_token(), "htm": "GET", "htu": url,
+                        "iat": 1_900_000_000, "ath": B64.encode(secret::sha256(token.as_bytes()))});
+    let input = format!(
+        "{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string())
+    );
+    let sig = key.sign(&rng, input.as_bytes()).unwrap();
+    let proof = format!("{input}.{}", B64.encode(sig.as_ref()));
+    let ctx = DpopContext {
+        method: "GET",
+        url,
+        access_token: Some(&token),
+    };
+    c.bench_function("dpop/check_proof/ES256", |b| {
+        b.iter(|| check_proof(black_box(&proof), ctx, 1_900_000_010).expect("valid"))
+    });
+}
+
+criterion_group!(benches, pkce, jws, helpers, dpop);
 criterion_main!(benches);
