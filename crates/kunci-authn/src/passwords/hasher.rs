@@ -19,6 +19,7 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, Version};
 use kunci_core::secret::Secret;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 use super::policy::{PasswordPolicy, PasswordRejection};
@@ -38,6 +39,9 @@ struct Inner {
     dummy: PasswordHash,
     permits: Arc<Semaphore>,
     concurrency: usize,
+    /// Computations running now, and the most that ever ran at once (`peak_concurrency`).
+    running: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 /// Salt of the dummy hash. Its value does not matter; its length (16 bytes) matches real ones.
@@ -68,6 +72,8 @@ impl PasswordHasher {
                 dummy,
                 permits: Arc::new(Semaphore::new(concurrency)),
                 concurrency,
+                running: AtomicUsize::new(0),
+                peak: AtomicUsize::new(0),
             }),
         })
     }
@@ -80,6 +86,13 @@ impl PasswordHasher {
     /// How many hashes may be computed at the same time.
     pub fn concurrency(&self) -> usize {
         self.inner.concurrency
+    }
+
+    /// The most computations that have run at the same time since this hasher was built:
+    /// never more than [`Self::concurrency`]. For metrics, and for tests that check the bound
+    /// without timing anything.
+    pub fn peak_concurrency(&self) -> usize {
+        self.inner.peak.load(Ordering::SeqCst)
     }
 
     /// Hashes `password` with a fresh random salt and returns the PHC string
@@ -169,7 +182,13 @@ impl PasswordHasher {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work(&inner)
+            let now = inner.running.fetch_add(1, Ordering::SeqCst) + 1;
+            inner.peak.fetch_max(now, Ordering::SeqCst);
+            let out = work(&inner);
+            // Before the permit is released (it drops after this), so `running` never counts
+            // a finished computation beside the one that takes its permit.
+            inner.running.fetch_sub(1, Ordering::SeqCst);
+            out
         })
         .await
         .map_err(|_| AuthnError::HasherUnavailable)
