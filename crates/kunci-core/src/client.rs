@@ -95,6 +95,11 @@ pub enum AccessTokenFormat {
 pub struct RefreshPolicy {
     pub idle_ttl: u64,
     pub absolute_ttl: u64,
+    /// Every use returns a new refresh token and retires the old one, so a replay is seen
+    /// (RFC 9700 §4.14.2). Off only for sender-constrained tokens (a confidential client's, or
+    /// a DPoP-bound one's), as FAPI 2.0 §5.3.2.1 asks: the same token then stays until it
+    /// idles or ages out.
+    pub rotate: bool,
 }
 
 impl Default for RefreshPolicy {
@@ -103,6 +108,7 @@ impl Default for RefreshPolicy {
         Self {
             idle_ttl: 30 * 24 * 3600,
             absolute_ttl: 90 * 24 * 3600,
+            rotate: true,
         }
     }
 }

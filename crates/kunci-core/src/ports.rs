@@ -203,6 +203,14 @@ pub trait RefreshTokenRepo: Send + Sync {
         successor: &RefreshToken,
         now: UnixTime,
     ) -> Result<bool, PortError>;
+    /// For a family that is not rotated (`RefreshPolicy::rotate` false): restarts the token's
+    /// idle lifetime at `idle_expires_at`. Returns false, changing nothing, when the token is
+    /// unknown or was used.
+    async fn extend_refresh_token(
+        &self,
+        token_hash: &str,
+        idle_expires_at: UnixTime,
+    ) -> Result<bool, PortError>;
     /// Deletes every token of the family; returns how many there were.
     async fn revoke_refresh_family(&self, family_id: &str) -> Result<u64, PortError>;
     /// Retention: deletes tokens past their family's absolute expiry, and unused tokens past

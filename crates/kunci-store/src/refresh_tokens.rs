@@ -184,6 +184,22 @@ impl RefreshTokenRepo for Database {
             .await)
     }
 
+    async fn extend_refresh_token(
+        &self,
+        token_hash: &str,
+        idle_expires_at: UnixTime,
+    ) -> Result<bool, PortError> {
+        let updated = run!(self, |conn| diesel::update(
+            refresh_tokens::table
+                .find(token_hash)
+                .filter(refresh_tokens::used_at.is_null()),
+        )
+        .set(refresh_tokens::idle_expires_at.eq(idle_expires_at))
+        .execute(conn)
+        .await)?;
+        Ok(updated > 0)
+    }
+
     async fn revoke_refresh_family(&self, family_id: &str) -> Result<u64, PortError> {
         let deleted = run!(self, |conn| diesel::delete(
             refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id))

@@ -119,6 +119,7 @@ pub fn client_config(c: &TestClient, method: &str, alg: &str, first_party: bool)
         refresh_tokens: false,
         refresh_token_idle_ttl_secs: 30 * 24 * 3600,
         refresh_token_absolute_ttl_secs: 90 * 24 * 3600,
+        refresh_token_rotation: true,
         access_token_format: "jwt".into(),
         audiences: Vec::new(),
         resource_server: false,

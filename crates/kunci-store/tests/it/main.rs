@@ -70,6 +70,7 @@ conformance!(
     concurrent_rotations_of_one_token_let_exactly_one_win,
     revoking_a_family_deletes_all_its_tokens_and_only_those,
     purging_removes_what_can_no_longer_be_used_and_keeps_replay_evidence,
+    extending_restarts_the_idle_lifetime_of_an_unused_token_only,
     a_registered_client_is_found_with_every_field,
     a_second_registered_client_with_the_same_id_is_a_conflict,
     an_update_replaces_metadata_secret_and_time_only,

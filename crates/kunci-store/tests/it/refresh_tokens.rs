@@ -269,3 +269,33 @@ pub async fn purging_removes_what_can_no_longer_be_used_and_keeps_replay_evidenc
         Some(live)
     );
 }
+
+pub async fn extending_restarts_the_idle_lifetime_of_an_unused_token_only(db: Database) {
+    let account_id = with_account(&db).await;
+    let t = token(1, "fam-x", &account_id);
+    db.insert_refresh_token(&t).await.unwrap();
+    let later = t.idle_expires_at + 1000;
+    assert!(db.extend_refresh_token(&t.token_hash, later).await.unwrap());
+    let found = db.find_refresh_token(&t.token_hash).await.unwrap().unwrap();
+    assert_eq!(found.idle_expires_at, later);
+    assert_eq!(found.used_at, None, "extending is not using");
+    assert!(
+        !db.extend_refresh_token("hash-unknown", later)
+            .await
+            .unwrap()
+    );
+    // A used (rotated) token is never brought back to life.
+    let next = successor(&t, 2, T0 + 10);
+    assert!(
+        db.rotate_refresh_token(&t.token_hash, &next, T0 + 10)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.extend_refresh_token(&t.token_hash, later + 1)
+            .await
+            .unwrap()
+    );
+    let used = db.find_refresh_token(&t.token_hash).await.unwrap().unwrap();
+    assert_eq!(used.idle_expires_at, later);
+}

@@ -30,6 +30,7 @@ async fn server(key: &Key) -> TestServer {
         bank.secret = None;
         bank.jwks = Some(jwks);
         bank.profile = Some("fapi2".into());
+        bank.refresh_tokens = true;
         c.clients.push(bank);
     })
     .await;
@@ -69,7 +70,7 @@ kunci_testkit::on_every_backend! {
         let par_fields = [
             ("response_type", "code"),
             ("redirect_uri", BANK.redirect_uri),
-            ("scope", "openid email"),
+            ("scope", "openid email offline_access"),
             ("state", state.as_str()),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
@@ -122,5 +123,29 @@ kunci_testkit::on_every_backend! {
         assert_eq!(at.claims["cnf"]["jkt"], holder.jkt());
         let id = Jwt::decode(body["id_token"].as_str().unwrap());
         assert_eq!(id.header["alg"], "ES256", "§5.4.1");
+
+        // §5.3.2.1: the refresh token is not rotated; each refresh needs the client's
+        // authentication and a DPoP proof, and the same token keeps working.
+        let rt = body["refresh_token"].as_str().expect("a refresh token").to_owned();
+        for _ in 0..2 {
+            let assertion = assertion(&server, &key);
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt.as_str()),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", assertion.as_str()),
+            ];
+            let resp = http()
+                .post(server.url("/token"))
+                .header("DPoP", holder.proof("POST", &server.url("/token")))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let refreshed: Value = resp.json().await.unwrap();
+            assert_eq!(refreshed["token_type"], "DPoP", "{refreshed}");
+            assert!(refreshed.get("refresh_token").is_none(), "not rotated: {refreshed}");
+        }
     }
 }

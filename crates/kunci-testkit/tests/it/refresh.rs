@@ -438,3 +438,64 @@ async fn refresh_response_is_not_cached() {
     assert_eq!(r.headers["cache-control"], "no-store");
     assert_eq!(r.body["token_type"], "Bearer");
 }
+
+// --- Without rotation (`refresh_token_rotation = false`, FAPI 2.0 §5.3.2.1) ------------------
+
+/// A confidential client whose refresh tokens are not rotated: the same token works again and
+/// again, each use restarts its idle lifetime, and revoking it still ends the grant.
+#[tokio::test]
+async fn a_client_without_rotation_keeps_one_refresh_token_whose_idle_lifetime_restarts() {
+    let clock = Arc::new(ManualClock::new(1_800_000_000));
+    let server = TestServer::start_full(Backends::Embedded, clock.clone(), |c| {
+        let offline = c
+            .clients
+            .iter_mut()
+            .find(|c| c.client_id == OFFLINE.id)
+            .unwrap();
+        offline.refresh_token_rotation = false;
+        offline.refresh_token_idle_ttl_secs = 10 * DAY as u64;
+    })
+    .await;
+    let email = "ayu@example.com";
+    server.add_user(email, "Ayu", PASSWORD, true).await;
+    let first = offline_tokens(&server, &OFFLINE, email).await;
+    let rt = str_of(&first, "refresh_token").to_owned();
+    // Used every 6 days, it outlives its 10-day idle lifetime: each use restarts it.
+    for _ in 0..3 {
+        clock.advance(6 * DAY);
+        let again = refresh(&server, &OFFLINE, &rt, None).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert!(
+            again.body.get("refresh_token").is_none(),
+            "RFC 6749 §5.1: no new refresh token, the client keeps its own: {}",
+            again.body
+        );
+        assert!(again.body["access_token"].is_string() && again.body["id_token"].is_string());
+    }
+    // Unused for longer than the idle lifetime, it stops working.
+    clock.advance(11 * DAY);
+    let idle = refresh(&server, &OFFLINE, &rt, None).await;
+    assert_oauth_error(idle.status, &idle.body, ErrorCode::InvalidGrant);
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_that_is_not_rotated_ends_it() {
+    let server = TestServer::start_with(Backends::current(), |c| {
+        let offline = c
+            .clients
+            .iter_mut()
+            .find(|c| c.client_id == OFFLINE.id)
+            .unwrap();
+        offline.refresh_token_rotation = false;
+    })
+    .await;
+    let email = "ayu@example.com";
+    server.add_user(email, "Ayu", PASSWORD, true).await;
+    let first = offline_tokens(&server, &OFFLINE, email).await;
+    let rt = str_of(&first, "refresh_token");
+    assert_eq!(refresh(&server, &OFFLINE, rt, None).await.status, 200);
+    let revoked = crate::grants::revoke(&server, &OFFLINE, rt, Some("refresh_token")).await;
+    assert_eq!(revoked.status, 200);
+    let after = refresh(&server, &OFFLINE, rt, None).await;
+    assert_oauth_error(after.status, &after.body, ErrorCode::InvalidGrant);
+}

@@ -50,6 +50,10 @@ pub struct ClientConfig {
     pub refresh_token_idle_ttl_secs: u64,
     #[serde(default = "default_refresh_absolute")]
     pub refresh_token_absolute_ttl_secs: u64,
+    /// Every use returns a new refresh token (RFC 9700 §4.14.2); `false` only for
+    /// sender-constrained tokens (confidential or DPoP-bound clients).
+    #[serde(default = "default_true")]
+    pub refresh_token_rotation: bool,
     /// `jwt` (RFC 9068) or `opaque`.
     #[serde(default = "default_access_token_format")]
     pub access_token_format: String,
@@ -287,7 +291,14 @@ impl ClientConfig {
         let refresh = RefreshPolicy {
             idle_ttl: self.refresh_token_idle_ttl_secs,
             absolute_ttl: self.refresh_token_absolute_ttl_secs,
+            rotate: self.refresh_token_rotation,
         };
+        // RFC 9700 §4.14.2: a public client's refresh tokens are rotated or sender-constrained.
+        if !refresh.rotate && auth_method == AuthMethod::None && !self.dpop_bound_access_tokens {
+            bail!(
+                "refresh_token_rotation: a public client's refresh tokens must be rotated unless they are bound to its DPoP key; set dpop_bound_access_tokens = true or remove refresh_token_rotation = false"
+            );
+        }
         if refresh.idle_ttl == 0 {
             bail!("refresh_token_idle_ttl_secs: must be at least 1 second");
         }

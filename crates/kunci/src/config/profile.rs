@@ -6,8 +6,10 @@
 //! 60 s and are single-use, `iss` is in every authorization response, `request_uri`s are
 //! single-use, and `private_key_jwt` assertions accept the issuer as audience.
 //!
-//! Settings the profile implies (`require_pushed_authorization_requests`, `require_pkce`,
-//! `dpop_bound_access_tokens`) are switched on; settings it forbids are errors naming the key.
+//! Settings the profile implies are switched on (`require_pushed_authorization_requests`,
+//! `require_pkce`, `dpop_bound_access_tokens`) or off (`refresh_token_rotation`, §5.3.2.1:
+//! refresh tokens are not rotated, being bound to the client's authentication); settings it
+//! forbids are errors naming the key.
 
 use super::ClientConfig;
 use anyhow::bail;
@@ -23,6 +25,8 @@ impl ClientConfig {
                 client.require_par = true;
                 client.require_pkce = true;
                 client.dpop_bound_access_tokens = true;
+                // §5.3.2.1: no refresh token rotation; the tokens are sender-constrained.
+                client.refresh.rotate = false;
                 Ok(client)
             }
             Some(other) => bail!("profile: {other:?} is not a known profile (known: \"fapi2\")"),

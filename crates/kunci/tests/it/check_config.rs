@@ -418,3 +418,26 @@ refresh_tokens = true
         ],
     );
 }
+
+#[test]
+fn a_public_client_keeps_rotation_unless_its_tokens_are_dpop_bound() {
+    let spa = "token_endpoint_auth_method = \"none\"\n";
+    assert_rejected(
+        &broken(
+            spa,
+            &format!("{spa}refresh_tokens = true\nrefresh_token_rotation = false\n"),
+        ),
+        &[
+            "clients[1]",
+            "refresh_token_rotation",
+            "dpop_bound_access_tokens",
+        ],
+    );
+    let dir = Workdir::new();
+    let file = dir.config(&broken(
+        spa,
+        &format!("{spa}refresh_tokens = true\nrefresh_token_rotation = false\ndpop_bound_access_tokens = true\n"),
+    ));
+    dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
+        .assert_success();
+}

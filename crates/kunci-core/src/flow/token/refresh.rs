@@ -2,8 +2,9 @@
 //! Reads top to bottom: find the token by its digest → bound to this client (and to the DPoP
 //! key of a public client's family) → never used
 //! before (a used one means the family leaked: revoke it all) → not expired → scopes no wider
-//! than granted → the account still exists → rotate, atomically → issue tokens, with a new
-//! ID token that keeps the original `auth_time`.
+//! than granted → the account still exists → rotate, atomically (or, for a client whose tokens
+//! are sender-constrained and not rotated, restart the same token's idle lifetime) → issue
+//! tokens, with a new ID token that keeps the original `auth_time`.
 //!
 //! Two requests racing with the same token are the same token presented twice: the store lets
 //! exactly one rotate it, and the other is treated as a replay, which revokes the family
@@ -53,22 +54,12 @@ impl Provider {
             self.revoke_grant(&stored.family_id).await?;
             return Err(OAuthError::invalid_grant("the account no longer exists"));
         };
-        let (token, successor_hash) = new_refresh_token();
-        let successor = RefreshToken {
-            token_hash: successor_hash,
-            created_at: now,
-            idle_expires_at: idle_end(&client.refresh, now, stored.absolute_expires_at),
-            used_at: None,
-            ..stored.clone()
+        let token = if client.refresh.rotate {
+            Some(self.rotate(&stored, &token_hash, client, now).await?)
+        } else {
+            self.extend(&stored, &token_hash, client, now).await?;
+            None
         };
-        if !self
-            .durable
-            .rotate_refresh_token(&token_hash, &successor, now)
-            .await?
-        {
-            // Another request rotated it between our read and our write.
-            return Err(self.refresh_token_replayed(&stored).await);
-        }
         let user = UserGrant {
             client,
             grant_id: &stored.family_id,
@@ -82,7 +73,52 @@ impl Provider {
             claims: stored.claims.as_ref(),
             dpop_jkt,
         };
-        self.issue_user_tokens(&user, Some(token), now).await
+        self.issue_user_tokens(&user, token, now).await
+    }
+
+    /// RFC 9700 §4.14.2: the token is exchanged for a successor, atomically; returns the
+    /// successor's value.
+    async fn rotate(
+        &self,
+        stored: &RefreshToken,
+        token_hash: &str,
+        client: &Client,
+        now: UnixTime,
+    ) -> Result<String, OAuthError> {
+        let (token, successor_hash) = new_refresh_token();
+        let successor = RefreshToken {
+            token_hash: successor_hash,
+            created_at: now,
+            idle_expires_at: idle_end(&client.refresh, now, stored.absolute_expires_at),
+            used_at: None,
+            ..stored.clone()
+        };
+        if !self
+            .durable
+            .rotate_refresh_token(token_hash, &successor, now)
+            .await?
+        {
+            // Another request rotated it between our read and our write.
+            return Err(self.refresh_token_replayed(stored).await);
+        }
+        Ok(token)
+    }
+
+    /// Without rotation (FAPI 2.0 §5.3.2.1): the same token stays, its idle lifetime restarts;
+    /// the response carries no refresh token, so the client keeps the one it has (RFC 6749
+    /// §5.1).
+    async fn extend(
+        &self,
+        stored: &RefreshToken,
+        token_hash: &str,
+        client: &Client,
+        now: UnixTime,
+    ) -> Result<(), OAuthError> {
+        let idle = idle_end(&client.refresh, now, stored.absolute_expires_at);
+        if !self.durable.extend_refresh_token(token_hash, idle).await? {
+            return Err(OAuthError::invalid_grant(UNUSABLE));
+        }
+        Ok(())
     }
 
     /// RFC 9700 §4.14.2: a rotated token presented again means two parties hold the family,
