@@ -276,6 +276,15 @@ impl Config {
         resolve_master_key(&self.keys.master_key, |var| std::env::var(var).ok())
     }
 
+    /// The clients with `profile = "fapi2"` (`config/profile.rs`), for the core's FAPI 2.0 rules.
+    pub fn fapi2_client_ids(&self) -> Vec<String> {
+        self.clients
+            .iter()
+            .filter(|c| c.profile.as_deref() == Some("fapi2"))
+            .map(|c| c.client_id.clone())
+            .collect()
+    }
+
     pub fn access_token_alg(&self) -> Alg {
         Alg::parse(&self.tokens.access_token_alg).unwrap_or(Alg::ES256)
     }

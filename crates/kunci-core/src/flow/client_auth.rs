@@ -61,6 +61,9 @@ impl Provider {
             .await
             .map_err(|e| fail(jws_message(e)))?;
         let issuer = self.settings.issuer.as_str();
+        if self.settings.fapi2_clients.contains(&client.id) {
+            crate::fapi2::check_assertion_audience(&jws.claims, issuer).map_err(fail)?;
+        }
         let token_endpoint = format!("{issuer}/token");
         let checked =
             check_claims(&jws.claims, &client.id, &[&token_endpoint, issuer], now).map_err(fail)?;

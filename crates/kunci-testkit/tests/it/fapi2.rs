@@ -148,4 +148,39 @@ kunci_testkit::on_every_backend! {
             assert!(refreshed.get("refresh_token").is_none(), "not rotated: {refreshed}");
         }
     }
+
+    /// FAPI 2.0 §5.3.2.1: a client assertion is accepted only with the issuer, as a string,
+    /// as its `aud` (not the token endpoint URL, not in an array: audience injection).
+    async fn a_fapi2_clients_assertion_names_only_the_issuer_as_a_string() {
+        let key = Key::es256();
+        let server = server(&key).await;
+        let par = |aud: Value| {
+            let server = &server;
+            let key = &key;
+            async move {
+                let assertion = key.sign(
+                    json!({"kid": "bank-1", "typ": "JWT"}),
+                    &json!({"iss": BANK.id, "sub": BANK.id, "aud": aud,
+                            "exp": now() + 60, "iat": now(), "jti": random_token()}),
+                );
+                let challenge = challenge_for(&format!("{}{}", random_token(), random_token()));
+                let fields = [
+                    ("response_type", "code"),
+                    ("redirect_uri", BANK.redirect_uri),
+                    ("scope", "openid"),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                    ("client_assertion_type", JWT_BEARER),
+                    ("client_assertion", assertion.as_str()),
+                ];
+                post_with_proofs(server, "/par", &BANK, &fields, &[]).await
+            }
+        };
+        for aud in [json!(server.url("/token")), json!([server.issuer]), json!([server.issuer, "https://other.example"])] {
+            let a = par(aud.clone()).await;
+            assert_oauth_error(a.status, &a.body, ErrorCode::InvalidClient);
+        }
+        let ok = par(json!(server.issuer)).await;
+        assert_eq!(ok.status, 201, "{}", ok.body);
+    }
 }
