@@ -4,7 +4,7 @@
 //! both need the ephemeral store.
 
 use crate::clock::UnixTime;
-use crate::foreign_jws::{ASYMMETRIC, UnverifiedJws, jwk_thumbprint};
+use crate::foreign_jws::{ASYMMETRIC, UnverifiedJws, VerifyAlg, jwk_thumbprint};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::Value;
@@ -30,6 +30,8 @@ pub struct CheckedProof {
     pub jti: String,
     pub iat: UnixTime,
     pub nonce: Option<String>,
+    /// The algorithm it was signed with, for policies stricter than RFC 9449 (FAPI 2.0).
+    pub alg: VerifyAlg,
 }
 
 /// Why a proof was refused.
@@ -103,6 +105,7 @@ pub fn check_proof(
         jti,
         iat,
         nonce,
+        alg: jws.alg,
     })
 }
 

@@ -1,9 +1,27 @@
 //! What the FAPI 2.0 Security Profile (client `profile = "fapi2"`) asks of the core beyond the
 //! client settings the configuration switches on (`kunci/src/config/profile.rs`): client
-//! assertions name only the issuer, as a string (§5.3.2.1, against audience injection).
-//! Which clients are held to it is `Settings::fapi2_clients`.
+//! assertions name only the issuer, as a string (§5.3.2.1, against audience injection), and
+//! everything the client signs (assertions, request objects, DPoP proofs) uses PS256, ES256 or
+//! EdDSA, never RS256 (§5.4.1). Which clients are held to it is `Settings::fapi2_clients`.
 
+use crate::flow::Settings;
+use crate::foreign_jws::VerifyAlg;
+use crate::jose::Alg;
 use serde_json::Value;
+
+/// §5.4.1: PS256, ES256 or EdDSA (Ed25519); not RSASSA-PKCS1-v1_5 (RS256), not `none`.
+pub const ALGS: [VerifyAlg; 3] = [
+    VerifyAlg::Asymmetric(Alg::PS256),
+    VerifyAlg::Asymmetric(Alg::ES256),
+    VerifyAlg::Asymmetric(Alg::EdDSA),
+];
+
+impl Settings {
+    /// Whether the client is held to the FAPI 2.0 rules of this module.
+    pub fn is_fapi2(&self, client_id: &str) -> bool {
+        self.fapi2_clients.iter().any(|c| c == client_id)
+    }
+}
 
 /// §5.3.2.1: "shall only accept its issuer identifier value as a string in the `aud` claim
 /// received in client authentication assertions". RFC 7523 alone also allows the token

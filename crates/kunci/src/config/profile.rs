@@ -5,7 +5,8 @@
 //! signatures (§5.4.1). What Kunci does for every client already covers the rest: codes live
 //! 60 s and are single-use, `iss` is in every authorization response, `request_uri`s are
 //! single-use. `private_key_jwt` assertions must name only the issuer, as a string, as audience
-//! (§5.3.2.1): the core checks that (`kunci_core::fapi2`).
+//! (§5.3.2.1), and what the client signs (assertions, request objects, DPoP proofs) is never
+//! RS256 (§5.4.1): the core checks both (`kunci_core::fapi2`).
 //!
 //! Settings the profile implies are switched on (`require_pushed_authorization_requests`,
 //! `require_pkce`, `dpop_bound_access_tokens`) or off (`refresh_token_rotation`, §5.3.2.1:
