@@ -13,6 +13,10 @@ use serde_json::Value;
 pub const MAX_AGE_SECS: i64 = 300;
 pub const MAX_SKEW_SECS: i64 = 60;
 
+/// JWK members that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2):
+/// any of them means the client sent (part of) its private key.
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
 /// What a DPoP request names: its method and URL, and the access token it presents.
 #[derive(Debug, Clone, Copy)]
 pub struct DpopContext<'a> {
@@ -64,7 +68,7 @@ pub fn check_proof(
     let jwk = jws
         .header
         .get("jwk")
-        .filter(|k| k.is_object() && k.get("d").is_none())
+        .filter(|k| k.is_object() && PRIVATE_MEMBERS.iter().all(|m| k.get(m).is_none()))
         .ok_or(bad("the DPoP proof needs a public jwk header"))?;
     jws.verify_jwk(jwk)
         .map_err(|_| bad("the DPoP proof's signature does not verify"))?;

@@ -235,6 +235,18 @@ kunci_testkit::on_every_backend! {
             let a = token_with_proof(&server, &SERVICE, &cc, Some(&proof)).await;
             assert_oauth_error(a.status, &a.body, ErrorCode::InvalidDpopProof);
         }
+        // §4.3 item 7: a jwk carrying private key material is refused, whichever members: `d`,
+        // or an RSA key's primes and CRT values.
+        let rsa = crate::fapi2::RsaKey::new();
+        for private in [json!({"d": "AQAB"}), json!({"p": "AQAB", "q": "AQAB"}), json!({"dp": "AQAB", "dq": "AQAB", "qi": "AQAB"})] {
+            let mut jwk = rsa.jwk("dpop");
+            for (k, v) in private.as_object().unwrap() {
+                jwk[k] = v.clone();
+            }
+            let leaky = rsa.sign("PS256", json!({"typ": "dpop+jwt", "jwk": jwk}), &json!({"jti": random_token(), "htm": "POST", "htu": token_url, "iat": now()}));
+            let a = token_with_proof(&server, &SERVICE, &cc, Some(&leaky)).await;
+            assert_oauth_error(a.status, &a.body, ErrorCode::InvalidDpopProof);
+        }
         // §4.3 item 1: one DPoP header.
         let (p1, p2) = (holder.proof("POST", &token_url), holder.proof("POST", &token_url));
         let two = post_with_proofs(&server, "/token", &SERVICE, &cc, &[&p1, &p2]).await;

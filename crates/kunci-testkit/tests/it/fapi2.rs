@@ -53,22 +53,22 @@ fn assertion(server: &TestServer, key: &Key) -> String {
 
 /// An RSA key of the client, which could sign RS256 or PS256 (built with ring; the key
 /// material comes from `kunci_core::jose`, since ring cannot generate RSA keys).
-struct RsaKey(ring::signature::RsaKeyPair);
+pub struct RsaKey(ring::signature::RsaKeyPair);
 
 impl RsaKey {
-    fn new() -> Self {
+    pub fn new() -> Self {
         use kunci_core::jose::{Alg, generate_pkcs8};
         let der = generate_pkcs8(Alg::RS256).unwrap();
         Self(ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap())
     }
 
-    fn jwk(&self, kid: &str) -> Value {
+    pub fn jwk(&self, kid: &str) -> Value {
         let p = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(self.0.public());
         json!({"kty": "RSA", "kid": kid, "n": B64.encode(&p.n), "e": B64.encode(&p.e)})
     }
 
     /// A compact JWS with `alg` (RS256 or PS256) added to `header`.
-    fn sign(&self, alg: &str, mut header: Value, claims: &Value) -> String {
+    pub fn sign(&self, alg: &str, mut header: Value, claims: &Value) -> String {
         header["alg"] = json!(alg);
         let input = format!(
             "{}.{}",
