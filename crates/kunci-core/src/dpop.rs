@@ -4,7 +4,7 @@
 //! both need the ephemeral store.
 
 use crate::clock::UnixTime;
-use crate::foreign_jws::{ASYMMETRIC, UnverifiedJws, jwk_thumbprint};
+use crate::foreign_jws::{ASYMMETRIC, UnverifiedJws, VerifyAlg, jwk_thumbprint};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::Value;
@@ -12,6 +12,10 @@ use serde_json::Value;
 /// How old a proof may be (`iat` in the past) and how far ahead a client clock may run.
 pub const MAX_AGE_SECS: i64 = 300;
 pub const MAX_SKEW_SECS: i64 = 60;
+
+/// JWK members that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2):
+/// any of them means the client sent (part of) its private key.
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// What a DPoP request names: its method and URL, and the access token it presents.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +34,8 @@ pub struct CheckedProof {
     pub jti: String,
     pub iat: UnixTime,
     pub nonce: Option<String>,
+    /// The algorithm it was signed with, for policies stricter than RFC 9449 (FAPI 2.0).
+    pub alg: VerifyAlg,
 }
 
 /// Why a proof was refused.
@@ -62,7 +68,7 @@ pub fn check_proof(
     let jwk = jws
         .header
         .get("jwk")
-        .filter(|k| k.is_object() && k.get("d").is_none())
+        .filter(|k| k.is_object() && PRIVATE_MEMBERS.iter().all(|m| k.get(m).is_none()))
         .ok_or(bad("the DPoP proof needs a public jwk header"))?;
     jws.verify_jwk(jwk)
         .map_err(|_| bad("the DPoP proof's signature does not verify"))?;
@@ -103,6 +109,7 @@ pub fn check_proof(
         jti,
         iat,
         nonce,
+        alg: jws.alg,
     })
 }
 

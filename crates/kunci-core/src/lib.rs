@@ -16,6 +16,7 @@ pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
+pub mod fapi2;
 pub mod flow;
 pub mod foreign_jws;
 pub mod interaction;

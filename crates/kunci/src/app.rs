@@ -98,6 +98,7 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
     settings.pairwise_salt = config.pairwise_salt()?.map(Arc::new);
     settings.dpop_require_nonce = config.tokens.dpop_require_nonce;
     settings.registration = config.registration_policy()?.map(Arc::new);
+    settings.fapi2_clients = config.fapi2_client_ids();
     let provider = Arc::new(Provider {
         settings,
         clients: ClientRegistry::new(config.clients()?),

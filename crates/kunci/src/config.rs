@@ -19,7 +19,7 @@ pub use token_exchange::TokenExchangeConfig;
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use kunci_core::client::Client;
+use kunci_core::client::{AccessTokenFormat, Client};
 use kunci_core::jose::Alg;
 use kunci_core::sealing::MasterKey;
 use serde::{Deserialize, Serialize};
@@ -276,6 +276,15 @@ impl Config {
         resolve_master_key(&self.keys.master_key, |var| std::env::var(var).ok())
     }
 
+    /// The clients with `profile = "fapi2"` (`config/profile.rs`), for the core's FAPI 2.0 rules.
+    pub fn fapi2_client_ids(&self) -> Vec<String> {
+        self.clients
+            .iter()
+            .filter(|c| c.profile.as_deref() == Some("fapi2"))
+            .map(|c| c.client_id.clone())
+            .collect()
+    }
+
     pub fn access_token_alg(&self) -> Alg {
         Alg::parse(&self.tokens.access_token_alg).unwrap_or(Alg::ES256)
     }
@@ -350,6 +359,16 @@ impl Config {
                     "clients[{i}] ({:?}): id_token_signed_response_alg: {} is not in keys.algorithms; add it there",
                     c.client_id,
                     client.id_token_alg.as_str()
+                );
+            }
+            // FAPI 2.0 §5.4.1: the profile's JWT access tokens are not RS256 either.
+            if c.profile.as_deref() == Some("fapi2")
+                && client.access_token_format == AccessTokenFormat::Jwt
+                && self.access_token_alg() == Alg::RS256
+            {
+                bail!(
+                    "clients[{i}] ({:?}): tokens.access_token_alg: profile \"fapi2\" needs PS256, ES256 or EdDSA for JWT access tokens (FAPI 2.0 §5.4.1), not RS256; change it or give the client access_token_format = \"opaque\"",
+                    c.client_id
                 );
             }
         }

@@ -45,7 +45,9 @@ impl Provider {
                 "the DPoP scheme needs a DPoP proof header",
             )),
             (TokenScheme::Dpop(Some(proof)), cnf) => {
-                let jkt = self.check_dpop(proof, path, Some(token), now).await?;
+                let jkt = self
+                    .check_dpop(proof, &claims.client_id, path, Some(token), now)
+                    .await?;
                 match cnf {
                     Some(c)
                         if crate::secret::constant_time_eq(c.jkt.as_bytes(), jkt.as_bytes()) =>

@@ -51,7 +51,9 @@ impl Provider {
             .client(client_id)
             .await?
             .ok_or_else(|| fail("client authentication failed"))?;
+        let fapi2 = self.settings.is_fapi2(&client.id);
         let algs = match client.auth_method {
+            AuthMethod::PrivateKeyJwt if fapi2 => &crate::fapi2::ALGS[..],
             AuthMethod::ClientSecretJwt => &CLIENT_SECRET_JWT_ALGS[..],
             AuthMethod::PrivateKeyJwt => &PRIVATE_KEY_JWT_ALGS[..],
             _ => return Err(fail("client authentication failed")),
@@ -61,6 +63,9 @@ impl Provider {
             .await
             .map_err(|e| fail(jws_message(e)))?;
         let issuer = self.settings.issuer.as_str();
+        if fapi2 {
+            crate::fapi2::check_assertion_audience(&jws.claims, issuer).map_err(fail)?;
+        }
         let token_endpoint = format!("{issuer}/token");
         let checked =
             check_claims(&jws.claims, &client.id, &[&token_endpoint, issuer], now).map_err(fail)?;

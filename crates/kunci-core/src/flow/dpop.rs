@@ -23,10 +23,12 @@ pub struct PresentedProof {
 impl Provider {
     /// Checks `presented` for a request to `path` (the endpoint's path under the issuer, which
     /// is the URL clients reach Kunci by) and returns the key's thumbprint. With
-    /// `access_token`, the proof must cover it (`ath`, §4.3 item 12).
+    /// `access_token`, the proof must cover it (`ath`, §4.3 item 12). `client_id` is the client
+    /// sending the proof (at a resource, the token's client), for FAPI 2.0's algorithms.
     pub async fn check_dpop(
         &self,
         presented: &PresentedProof,
+        client_id: &str,
         path: &str,
         access_token: Option<&str>,
         now: UnixTime,
@@ -40,6 +42,12 @@ impl Provider {
         let checked = check_proof(&presented.proof, ctx, now).map_err(|e| match e {
             DpopError::Invalid(why) => OAuthError::invalid_dpop_proof(why),
         })?;
+        // FAPI 2.0 §5.4.1: a fapi2 client's proofs are not RS256.
+        if self.settings.is_fapi2(client_id) && !crate::fapi2::ALGS.contains(&checked.alg) {
+            return Err(OAuthError::invalid_dpop_proof(
+                "this client's DPoP proofs must be signed with PS256, ES256 or EdDSA (FAPI 2.0)",
+            ));
+        }
         self.check_dpop_nonce(&checked).await?;
         self.check_dpop_jti_once(&checked).await?;
         Ok(checked.jkt)

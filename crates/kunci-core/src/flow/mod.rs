@@ -71,6 +71,9 @@ pub struct Settings {
     /// Dynamic client registration (RFC 7591/7592, `flow/registration.rs`): enabled exactly
     /// when set.
     pub registration: Option<Arc<crate::registration::RegistrationPolicy>>,
+    /// The configured clients with `profile = "fapi2"`, held to the core's FAPI 2.0 rules
+    /// (`crate::fapi2`). Registered clients have no profile.
+    pub fapi2_clients: Vec<String>,
 }
 
 impl Settings {
@@ -89,6 +92,7 @@ impl Settings {
             pairwise_salt: None,
             dpop_require_nonce: false,
             registration: None,
+            fapi2_clients: Vec::new(),
         }
     }
 }

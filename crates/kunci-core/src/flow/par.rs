@@ -59,7 +59,9 @@ impl Provider {
         params.retain(|(k, _)| k != "client_id");
         params.push(("client_id".into(), client.id.clone()));
         if let Some(proof) = &dpop {
-            let jkt = self.check_dpop(proof, "/par", None, now).await?;
+            let jkt = self
+                .check_dpop(proof, &client.id, "/par", None, now)
+                .await?;
             bind_to_dpop_key(&mut params, jkt)?;
         }
         let clients = LoadedClients(vec![client.clone()]);

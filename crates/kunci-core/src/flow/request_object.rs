@@ -76,9 +76,19 @@ impl Provider {
         request: &str,
         now: UnixTime,
     ) -> Result<Vec<(String, String)>, OAuthError> {
-        let jws = UnverifiedJws::parse(request, &REQUEST_OBJECT_ALGS).map_err(|_| {
-            invalid("the request object must be a JWT signed with RS256, PS256, ES256 or EdDSA")
-        })?;
+        // FAPI 2.0 §5.4.1: no RS256 for a fapi2 client.
+        let (algs, why) = if self.settings.is_fapi2(&client.id) {
+            (
+                &crate::fapi2::ALGS[..],
+                "the request object must be a JWT signed with PS256, ES256 or EdDSA",
+            )
+        } else {
+            (
+                &REQUEST_OBJECT_ALGS[..],
+                "the request object must be a JWT signed with RS256, PS256, ES256 or EdDSA",
+            )
+        };
+        let jws = UnverifiedJws::parse(request, algs).map_err(|_| invalid(why))?;
         self.verify_with_client_keys(client, &jws)
             .await
             .map_err(|_| {

@@ -110,7 +110,9 @@ impl Provider {
         now: UnixTime,
     ) -> Result<Option<String>, OAuthError> {
         match proof {
-            Some(p) => Ok(Some(self.check_dpop(p, "/token", None, now).await?)),
+            Some(p) => Ok(Some(
+                self.check_dpop(p, &client.id, "/token", None, now).await?,
+            )),
             None if client.dpop_bound_access_tokens => Err(OAuthError::invalid_dpop_proof(
                 "this client must send a DPoP proof with its token requests",
             )),

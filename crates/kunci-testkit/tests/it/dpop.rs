@@ -235,6 +235,18 @@ kunci_testkit::on_every_backend! {
             let a = token_with_proof(&server, &SERVICE, &cc, Some(&proof)).await;
             assert_oauth_error(a.status, &a.body, ErrorCode::InvalidDpopProof);
         }
+        // §4.3 item 7: a jwk carrying private key material is refused, whichever members: `d`,
+        // or an RSA key's primes and CRT values.
+        let rsa = crate::fapi2::RsaKey::new();
+        for private in [json!({"d": "AQAB"}), json!({"p": "AQAB", "q": "AQAB"}), json!({"dp": "AQAB", "dq": "AQAB", "qi": "AQAB"})] {
+            let mut jwk = rsa.jwk("dpop");
+            for (k, v) in private.as_object().unwrap() {
+                jwk[k] = v.clone();
+            }
+            let leaky = rsa.sign("PS256", json!({"typ": "dpop+jwt", "jwk": jwk}), &json!({"jti": random_token(), "htm": "POST", "htu": token_url, "iat": now()}));
+            let a = token_with_proof(&server, &SERVICE, &cc, Some(&leaky)).await;
+            assert_oauth_error(a.status, &a.body, ErrorCode::InvalidDpopProof);
+        }
         // §4.3 item 1: one DPoP header.
         let (p1, p2) = (holder.proof("POST", &token_url), holder.proof("POST", &token_url));
         let two = post_with_proofs(&server, "/token", &SERVICE, &cc, &[&p1, &p2]).await;
@@ -282,6 +294,34 @@ kunci_testkit::on_every_backend! {
         let fields2 = [("grant_type", "refresh_token"), ("refresh_token", rt2)];
         let unbound = token_with_proof(&server, &APP, &fields2, None).await;
         assert_oauth_error(unbound.status, &unbound.body, ErrorCode::InvalidGrant);
+    }
+
+    /// RFC 9449 §5: a refresh token issued to a public client in answer to a DPoP request is
+    /// bound to the key, even when the family began without one.
+    async fn a_public_clients_unbound_family_is_bound_by_its_first_dpop_refresh() {
+        let (server, email) = server_with_user().await;
+        let holder = Holder::new();
+        let browser = Browser::new(&server.issuer);
+        let authz = Authz::new(&APP).set("scope", "openid offline_access");
+        let redirect = sign_in(&server, &browser, &authz, &email).await;
+        let code = code_from(&server, &authz, &redirect);
+        let tokens = exchange_with_proof(&server, &authz, &code, None).await;
+        assert_eq!(tokens.status, 200, "{}", tokens.body);
+        assert_eq!(tokens.body["token_type"], "Bearer");
+        let rt = str_of(&tokens.body, "refresh_token");
+        let token_url = server.url("/token");
+        let fields = [("grant_type", "refresh_token"), ("refresh_token", rt)];
+        let bound = token_with_proof(&server, &APP, &fields, Some(&holder.proof("POST", &token_url))).await;
+        assert_eq!(bound.status, 200, "{}", bound.body);
+        assert_eq!(bound.body["token_type"], "DPoP");
+        let rt2 = str_of(&bound.body, "refresh_token");
+        let fields2 = [("grant_type", "refresh_token"), ("refresh_token", rt2)];
+        let stolen = token_with_proof(&server, &APP, &fields2, None).await;
+        assert_oauth_error(stolen.status, &stolen.body, ErrorCode::InvalidGrant);
+        let other = token_with_proof(&server, &APP, &fields2, Some(&Holder::new().proof("POST", &token_url))).await;
+        assert_oauth_error(other.status, &other.body, ErrorCode::InvalidGrant);
+        let ok = token_with_proof(&server, &APP, &fields2, Some(&holder.proof("POST", &token_url))).await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
     }
 
     async fn a_confidential_clients_refresh_tokens_stay_bound_to_its_credentials_only() {

@@ -4,7 +4,9 @@
 //! PKCE S256 only (§5.3.2.2), https redirect URIs (§5.3.2.2), and PS256, ES256 or EdDSA
 //! signatures (§5.4.1). What Kunci does for every client already covers the rest: codes live
 //! 60 s and are single-use, `iss` is in every authorization response, `request_uri`s are
-//! single-use, and `private_key_jwt` assertions accept the issuer as audience.
+//! single-use. `private_key_jwt` assertions must name only the issuer, as a string, as audience
+//! (§5.3.2.1), and what the client signs (assertions, request objects, DPoP proofs) is never
+//! RS256 (§5.4.1): the core checks both (`kunci_core::fapi2`).
 //!
 //! Settings the profile implies are switched on (`require_pushed_authorization_requests`,
 //! `require_pkce`, `dpop_bound_access_tokens`) or off (`refresh_token_rotation`, §5.3.2.1:

@@ -361,6 +361,29 @@ fn a_fapi2_client_signs_with_ps256_es256_or_eddsa() {
 }
 
 #[test]
+fn a_fapi2_clients_jwt_access_tokens_are_not_rs256() {
+    let config = with_fapi2_client("", "").replacen(
+        "access_token_alg = \"ES256\"",
+        "access_token_alg = \"RS256\"",
+        1,
+    );
+    assert!(config.contains("access_token_alg = \"RS256\""));
+    assert_rejected(
+        &config,
+        &["clients[2]", "tokens.access_token_alg", "fapi2", "RS256"],
+    );
+    let opaque = config.replacen(
+        "profile = \"fapi2\"",
+        "profile = \"fapi2\"\naccess_token_format = \"opaque\"",
+        1,
+    );
+    let dir = Workdir::new();
+    let file = dir.config(&opaque);
+    dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
+        .assert_success();
+}
+
+#[test]
 fn a_fapi2_client_has_https_redirect_uris_only() {
     assert_rejected(
         &with_fapi2_client("https://bank.example.com", "http://127.0.0.1:9000"),

@@ -55,7 +55,10 @@ impl Provider {
             return Err(OAuthError::invalid_grant("the account no longer exists"));
         };
         let token = if client.refresh.rotate {
-            Some(self.rotate(&stored, &token_hash, client, now).await?)
+            Some(
+                self.rotate(&stored, &token_hash, client, dpop_jkt, now)
+                    .await?,
+            )
         } else {
             self.extend(&stored, &token_hash, client, now).await?;
             None
@@ -77,12 +80,14 @@ impl Provider {
     }
 
     /// RFC 9700 §4.14.2: the token is exchanged for a successor, atomically; returns the
-    /// successor's value.
+    /// successor's value. RFC 9449 §5: a successor issued to a public client in answer to a
+    /// DPoP request is bound to the proof's key, even if the family began unbound.
     async fn rotate(
         &self,
         stored: &RefreshToken,
         token_hash: &str,
         client: &Client,
+        dpop_jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<String, OAuthError> {
         let (token, successor_hash) = new_refresh_token();
@@ -91,6 +96,10 @@ impl Provider {
             created_at: now,
             idle_expires_at: idle_end(&client.refresh, now, stored.absolute_expires_at),
             used_at: None,
+            dpop_jkt: stored
+                .dpop_jkt
+                .clone()
+                .or_else(|| dpop_jkt.filter(|_| client.is_public()).map(str::to_owned)),
             ..stored.clone()
         };
         if !self
