@@ -443,13 +443,35 @@ kunci_testkit::on_every_backend! {
         assert_eq!(ok.status, 200, "{}", ok.body);
     }
 
-    /// RFC 8693 with RFC 9449: a DPoP-bound user token may be exchanged by the service the
-    /// policy names; the new token is bound to the service's own proof, never the user's key.
+    /// RFC 8693 with RFC 9449: a DPoP-bound user token may be exchanged only by a service whose
+    /// policy names the token's client; the new token is bound to the service's own proof,
+    /// never the user's key.
     async fn an_exchanged_token_is_bound_to_the_requesters_proof() {
-        use crate::token_exchange::{ACCESS_TOKEN, GATEWAY, GRANT, exchange_server};
-        let (server, email) = exchange_server().await;
+        use crate::token_exchange::{ACCESS_TOKEN, GATEWAY, GRANT, exchanger};
+        use kunci::config::TokenExchangeConfig;
+        const WEB_GATEWAY: TestClient = TestClient {
+            id: "web-gateway",
+            secret: Some("web-gateway-secret-0123456789abcdef0123"),
+            redirect_uri: "",
+        };
+        let server = TestServer::start_with(Backends::current(), |c| {
+            for (client, subject_clients) in [(&GATEWAY, None), (&WEB_GATEWAY, Some(vec![WEB.id.into()]))] {
+                c.clients.push(exchanger(
+                    client,
+                    TokenExchangeConfig {
+                        audiences: vec![kunci_testkit::server::ORDERS_API.into()],
+                        impersonation: true,
+                        delegation: false,
+                        subject_clients,
+                    },
+                ));
+            }
+        })
+        .await;
+        let email = "ayu@example.com";
+        server.add_user(email, "Ayu", PASSWORD, true).await;
         let user_key = Holder::new();
-        let (authz, code) = fresh_code(&server, &WEB, &email).await;
+        let (authz, code) = fresh_code(&server, &WEB, email).await;
         let token_url = server.url("/token");
         let user = exchange_with_proof(&server, &authz, &code, Some(&user_key.proof("POST", &token_url))).await;
         assert_eq!(user.body["token_type"], "DPoP", "{}", user.body);
@@ -460,13 +482,16 @@ kunci_testkit::on_every_backend! {
             ("subject_token_type", ACCESS_TOKEN),
             ("resource", kunci_testkit::server::ORDERS_API),
         ];
+        // A service that accepts any client's tokens may not unbind a bound one.
+        let any = token_with_proof(&server, &GATEWAY, &fields, None).await;
+        assert_oauth_error(any.status, &any.body, ErrorCode::InvalidRequest);
         let service_key = Holder::new();
-        let bound = token_with_proof(&server, &GATEWAY, &fields, Some(&service_key.proof("POST", &token_url))).await;
+        let bound = token_with_proof(&server, &WEB_GATEWAY, &fields, Some(&service_key.proof("POST", &token_url))).await;
         assert_eq!(bound.status, 200, "{}", bound.body);
         assert_eq!(bound.body["token_type"], "DPoP");
         let at = Jwt::decode(str_of(&bound.body, "access_token"));
         assert_eq!(at.claims["cnf"]["jkt"], service_key.jkt());
-        let plain = token_with_proof(&server, &GATEWAY, &fields, None).await;
+        let plain = token_with_proof(&server, &WEB_GATEWAY, &fields, None).await;
         assert_eq!(plain.status, 200, "{}", plain.body);
         assert_eq!(plain.body["token_type"], "Bearer");
         assert!(Jwt::decode(str_of(&plain.body, "access_token")).claims.get("cnf").is_none());

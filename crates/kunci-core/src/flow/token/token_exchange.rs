@@ -302,6 +302,19 @@ fn check_subject_client(
             "this client may not exchange tokens issued to that client",
         ));
     }
+    // RFC 9449 §7: a DPoP-bound token is only usable with its key, which the exchanging
+    // service lacks. It may still vouch for such a token (it received it with a proof), but
+    // only for a client the policy names itself: "any client" would let a service turn a
+    // stolen bound token of any application into an unbound one.
+    let named = policy
+        .subject_clients
+        .as_ref()
+        .is_some_and(|ids| ids.iter().any(|c| *c == subject.client_id));
+    if subject.cnf.is_some() && !named {
+        return Err(OAuthError::invalid_request(
+            "subject_token is bound to a DPoP key; only clients named in subject_clients may have theirs exchanged",
+        ));
+    }
     Ok(())
 }
 
