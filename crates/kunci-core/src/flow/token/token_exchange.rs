@@ -309,7 +309,7 @@ fn check_subject_client(
     let named = policy
         .subject_clients
         .as_ref()
-        .is_some_and(|ids| ids.iter().any(|c| *c == subject.client_id));
+        .is_some_and(|ids| ids.contains(&subject.client_id));
     if subject.cnf.is_some() && !named {
         return Err(OAuthError::invalid_request(
             "subject_token is bound to a DPoP key; only clients named in subject_clients may have theirs exchanged",
