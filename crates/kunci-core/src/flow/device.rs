@@ -184,8 +184,11 @@ impl Provider {
             Ok(_) | Err(PortError::Corrupt(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let Some(client) = self.clients.get(&grant.client_id) else {
-            return Ok(None);
+        // Configured or registered (RFC 7591 clients may be given the device grant).
+        let client = match self.client(&grant.client_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) | Err(PortError::Corrupt(_)) => return Ok(None),
+            Err(e) => return Err(e),
         };
         let view = DeviceRequestView {
             client,
