@@ -430,6 +430,32 @@ kunci_testkit::on_every_backend! {
         assert_eq!(Jwt::decode(str_of(&tokens.body, "id_token")).claims["aud"], id);
     }
 
+    /// §5.1: the answer form is not a way around the throttled lookup. A signed-in browser
+    /// that posts a decision for a user code it never entered (a guess, or another device's
+    /// code) is refused, and the device stays pending.
+    async fn a_decision_needs_the_browsers_own_lookup_of_the_code() {
+        let server = device_server().await;
+        let browser = Browser::new(&server.issuer);
+        let first = authorize_device(&server, &TV, "openid").await;
+        let confirm = confirmation_page(&browser, &first).await;
+        let other = authorize_device(&server, &TV, "openid").await;
+        let action = form_action(&confirm, "device-confirm-form");
+        let fields = [
+            ("user_code", str_of(&other, "user_code")),
+            ("decision", "approve"),
+            ("csrf", &csrf(&confirm)),
+        ];
+        let (status, _, page) = browser.submit(&action, &fields).await.page();
+        assert_eq!(status, 400, "{page}");
+        assert_shows(&page, &string("en", "err_device_code_invalid"));
+        let code = str_of(&other, "device_code");
+        assert_poll_error(&poll(&server, &TV, code).await, ErrorCode::AuthorizationPending);
+        // Entered the ordinary way, the same code is answered.
+        let (_, _, confirm) = enter_code(&browser, &server, str_of(&other, "user_code")).await.page();
+        decide(&browser, &confirm, "approve").await;
+        assert_eq!(poll(&server, &TV, code).await.status, 200);
+    }
+
     /// RFC 8628 §4: advertised only when some client may use it.
     async fn discovery_lists_the_device_endpoint_only_when_a_client_has_the_grant() {
         let plain = TestServer::start().await;
