@@ -6,6 +6,8 @@
 //!                                               the approval page; taken once by /token
 //! devuser:{sha256(user_code)}    device key     the page's way to the grant; taken on decision
 //! devpoll:{sha256(device_code)}  DevicePolling  written only by /token (slow_down, §3.5)
+//! devseen:{sha256(browser, code)} marker        a browser's throttled lookup found the code;
+//!                                               only then may that browser answer it (§5.1)
 //! ```
 //!
 //! Each record has one writer after creation, so a poll never overwrites an approval.
@@ -166,6 +168,30 @@ impl Records<'_> {
         }
     }
 
+    /// A browser's lookup of a user code found it (§5.1): the answer form then accepts
+    /// that code from that browser, and from no other.
+    pub async fn put_device_lookup(
+        &self,
+        browser_key: &str,
+        user_code: &str,
+        ttl: u64,
+    ) -> Result<(), PortError> {
+        self.0
+            .put(&lookup_key(browser_key, user_code), b"1", ttl)
+            .await
+    }
+    pub async fn device_lookup_seen(
+        &self,
+        browser_key: &str,
+        user_code: &str,
+    ) -> Result<bool, PortError> {
+        Ok(self
+            .0
+            .get(&lookup_key(browser_key, user_code))
+            .await?
+            .is_some())
+    }
+
     pub async fn device_polling(
         &self,
         device_key: &str,
@@ -185,6 +211,13 @@ impl Records<'_> {
             .put(&format!("devpoll:{device_key}"), &encode(polling), ttl)
             .await
     }
+}
+
+fn lookup_key(browser_key: &str, user_code: &str) -> String {
+    format!(
+        "devseen:{}",
+        token_key(&format!("{browser_key}\n{user_code}"))
+    )
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! POSTs each token as a form to its client's configured URI from a spawned task, off the
 //! user's request path, with a bounded number of attempts and growing pauses between them.
 //!
-//! SSRF hygiene: only URIs from the configuration are ever contacted, and redirects are not
-//! followed. Logs name the client and the outcome, never the token or the user.
+//! SSRF hygiene: only URIs from the configuration or of registered clients (https to a
+//! public host, checked at registration) are ever contacted, and redirects are not followed. Logs name the client and the outcome, never the token or the user.
 //! Deliveries still pending when the process stops are lost (the RP's session then ends by
 //! its own expiry).
 

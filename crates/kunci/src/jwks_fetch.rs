@@ -1,8 +1,9 @@
 //! Clients' JWK Sets from their `jwks_uri` (RFC 7523 `private_key_jwt`): the I/O half of the
 //! core's [`JwksFetcher`] port, with reqwest (rustls on ring).
 //!
-//! SSRF hygiene: only `jwks_uri` values from the configuration are contacted (https, or http
-//! to loopback, checked when the configuration loads); redirects are not followed; a request
+//! SSRF hygiene: only `jwks_uri` values from the configuration (https, or http to loopback,
+//! checked when the configuration loads) or of registered clients (https to a public host,
+//! checked at registration) are contacted; redirects are not followed; a request
 //! is bounded in time and the answer in size. Each set is cached for [`CACHE_TTL`]; a caller
 //! that found no matching key may ask for a fresh copy, which is fetched at most once per
 //! [`MIN_REFRESH`] so that a stream of bad assertions cannot turn Kunci into a hammer.

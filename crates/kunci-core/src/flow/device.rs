@@ -162,7 +162,14 @@ impl Provider {
             return Ok(DeviceLookup::TooManyAttempts);
         }
         Ok(match self.pending_device_request(&code, now).await? {
-            Some((_, view)) => DeviceLookup::Found(view),
+            Some((_, view)) => {
+                // Only a browser whose (throttled) lookup found the code may answer it.
+                let ttl = self.settings.device_code_ttl;
+                self.records()
+                    .put_device_lookup(browser_key, &code, ttl)
+                    .await?;
+                DeviceLookup::Found(view)
+            }
             None => DeviceLookup::Invalid,
         })
     }
@@ -184,8 +191,11 @@ impl Provider {
             Ok(_) | Err(PortError::Corrupt(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let Some(client) = self.clients.get(&grant.client_id) else {
-            return Ok(None);
+        // Configured or registered (RFC 7591 clients may be given the device grant).
+        let client = match self.client(&grant.client_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) | Err(PortError::Corrupt(_)) => return Ok(None),
+            Err(e) => return Err(e),
         };
         let view = DeviceRequestView {
             client,
@@ -241,11 +251,13 @@ impl Provider {
     }
 
     /// The user's answer (§3.3): approve with the signed-in session, or deny. A user code is
-    /// answered once: taking it is the decision.
+    /// answered once: taking it is the decision. Only from the browser whose lookup found the
+    /// code, so that the answer form is no unthrottled way to try codes (§5.1).
     pub async fn device_decide(
         &self,
         input: &str,
         session_id: Option<&str>,
+        browser_key: Option<&str>,
         approve: bool,
         now: UnixTime,
     ) -> Result<DeviceDecided, PortError> {
@@ -255,6 +267,16 @@ impl Provider {
         let Some(session) = self.live_session(session_id, now).await? else {
             return Ok(DeviceDecided::SignInRequired);
         };
+        let Some(browser_key) = browser_key else {
+            return Ok(DeviceDecided::Invalid);
+        };
+        if !self
+            .records()
+            .device_lookup_seen(browser_key, &code)
+            .await?
+        {
+            return Ok(DeviceDecided::Invalid);
+        }
         let Some((key, view)) = self.pending_device_request(&code, now).await? else {
             return Ok(DeviceDecided::Invalid);
         };

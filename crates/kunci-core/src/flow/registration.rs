@@ -206,6 +206,11 @@ impl Provider {
     ) -> Result<(RegisteredClient, ClientMetadata, &'t str), OAuthError> {
         self.registration_policy()?;
         let token = token.ok_or_else(bad_registration_token)?;
+        // Only ids shaped like ours reach the database: a hostile path (a NUL byte, which
+        // PostgreSQL refuses in text) is an unknown client, not a backend failure.
+        if !could_be_registered(client_id) {
+            return Err(bad_registration_token());
+        }
         let row = self
             .durable
             .find_registered_client(client_id)

@@ -135,6 +135,7 @@ pub(super) fn check_keys(
         (None, Some(uri)) => {
             check_length(uri)?;
             check_web_uri(uri).map_err(|e| metadata_error(format!("jwks_uri: {e}")))?;
+            check_public_host(uri).map_err(|e| metadata_error(format!("jwks_uri: {e}")))?;
             Ok((None, Some(uri.clone())))
         }
         (None, None) => Ok((None, None)),
@@ -262,8 +263,56 @@ pub(super) fn check_backchannel_logout_uri(m: &RequestedMetadata) -> Result<(), 
     if let Some(uri) = &m.backchannel_logout_uri {
         check_length(uri)?;
         check_web_uri(uri).map_err(|e| metadata_error(format!("backchannel_logout_uri: {e}")))?;
+        check_public_host(uri)
+            .map_err(|e| metadata_error(format!("backchannel_logout_uri: {e}")))?;
     }
     Ok(())
+}
+
+/// A URI Kunci itself requests (`jwks_uri`, `backchannel_logout_uri`) for a registered
+/// client: https to a name or a public address. Configured clients may use loopback or
+/// internal hosts (the operator vouches for them); a registrant must not aim Kunci's requests
+/// at Kunci's own host, the cloud metadata service or the private network (SSRF). A name that
+/// resolves to such an address is not caught here.
+fn check_public_host(uri: &str) -> Result<(), String> {
+    let url = url::Url::parse(uri).map_err(|_| format!("{uri:?} is not an absolute URL"))?;
+    let internal = match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => is_internal_v4(ip),
+        Some(url::Host::Ipv6(ip)) => match ip.to_ipv4_mapped() {
+            Some(v4) => is_internal_v4(v4),
+            None => {
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || ip.is_unique_local()
+                    || ip.is_unicast_link_local()
+                    || ip.is_multicast()
+            }
+        },
+        None => true,
+    };
+    if url.scheme() != "https" || internal {
+        return Err(format!(
+            "{uri:?} must be https:// to a public host (not loopback, private or link-local)"
+        ));
+    }
+    Ok(())
+}
+
+fn is_internal_v4(ip: std::net::Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || a == 0
+        // RFC 6598 shared address space (carrier-grade NAT, some cloud internals).
+        || (a == 100 && (64..128).contains(&b))
 }
 
 /// RFC 7591 §2 `client_name`, shown on the consent page: bounded, no control characters.

@@ -188,6 +188,53 @@ kunci_testkit::on_every_backend! {
         }
     }
 
+    /// Kunci itself calls a registered client's `jwks_uri` (GET) and `backchannel_logout_uri`
+    /// (POST), from inside the operator's network: whoever holds an initial access token must
+    /// not aim those requests at Kunci's own host or at private, link-local (cloud metadata)
+    /// or other internal addresses. Redirect URIs, which only the user's browser follows, may
+    /// still use loopback.
+    async fn uris_kunci_calls_may_not_point_at_internal_addresses() {
+        let server = server().await;
+        let ok_uri = unique_redirect("rp");
+        let internal = [
+            "http://127.0.0.1:6379/",
+            "https://127.0.0.1/keys",
+            "https://localhost/keys",
+            "https://[::1]/keys",
+            "https://10.0.0.5/keys",
+            "https://172.16.3.4/keys",
+            "https://192.168.1.1/keys",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://100.64.0.1/keys",
+            "https://0.0.0.0/keys",
+            "https://[fd00::1]/keys",
+            "https://[fe80::1]/keys",
+            "https://[::ffff:10.0.0.1]/keys",
+        ];
+        for uri in internal {
+            let keys = json!({
+                "redirect_uris": [ok_uri],
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks_uri": uri,
+            });
+            let reply = register_with(&server, Some(INITIAL_TOKEN), &keys).await;
+            assert_oauth_error(reply.status, &reply.json(), ErrorCode::InvalidClientMetadata);
+            let logout = json!({"redirect_uris": [ok_uri], "backchannel_logout_uri": uri});
+            let reply = register_with(&server, Some(INITIAL_TOKEN), &logout).await;
+            assert_oauth_error(reply.status, &reply.json(), ErrorCode::InvalidClientMetadata);
+        }
+        register(
+            &server,
+            json!({
+                "redirect_uris": ["http://127.0.0.1:9/cb"],
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks_uri": "https://keys.rp.example/jwks",
+                "backchannel_logout_uri": "https://rp.example/logout",
+            }),
+        )
+        .await;
+    }
+
     async fn a_client_registered_by_openidconnect_signs_in_with_it() {
         let server = server().await;
         let redirect_uri = unique_redirect("shop");

@@ -5,8 +5,9 @@
 use crate::dpop::{Holder, post_with_proofs};
 use crate::grants::{Answer, client_post, str_of};
 use crate::jwt::{Jwt, jwks};
-use crate::support::{PASSWORD, assert_oauth_error, assert_shows, get, string, userinfo};
+use crate::support::{PASSWORD, assert_oauth_error, assert_shows, get, http, string, userinfo};
 use kunci::config::Config;
+use kunci_core::secret::sha256_hex;
 use kunci_core::{ErrorCode, ManualClock};
 use kunci_testkit::browser::{Landing, csrf, form_action};
 use kunci_testkit::server::{WEB, client_config};
@@ -397,6 +398,64 @@ kunci_testkit::on_every_backend! {
         assert_oauth_error(a.status, &a.body, ErrorCode::InvalidRequest);
     }
 
+    /// A client registered for the device grant (as `[registration]` allows) is found by the
+    /// verification page like a configured one: the user can sign in, approve, and the
+    /// device gets its tokens.
+    async fn a_registered_device_client_can_be_approved() {
+        let server = TestServer::start_with(Backends::current(), with_device_registration).await;
+        server.add_user(EMAIL, "Dewi Sartika", PASSWORD, true).await;
+        let reg = http()
+            .post(server.url("/connect/register"))
+            .bearer_auth(INITIAL_TOKEN)
+            .json(&json!({
+                "grant_types": [DEVICE_GRANT],
+                "token_endpoint_auth_method": "none",
+                "client_name": "Registered TV",
+                "scope": "openid",
+            }))
+            .send()
+            .await
+            .expect("POST /connect/register");
+        assert_eq!(reg.status(), 201);
+        let reg: Value = reg.json().await.expect("JSON");
+        let id: &'static str = str_of(&reg, "client_id").to_owned().leak();
+        let tv = TestClient { id, secret: None, redirect_uri: "" };
+        let started = authorize_device(&server, &tv, "openid").await;
+        let browser = Browser::new(&server.issuer);
+        let confirm = confirmation_page(&browser, &started).await;
+        assert_shows(&confirm, "Registered TV");
+        decide(&browser, &confirm, "approve").await;
+        let tokens = poll(&server, &tv, str_of(&started, "device_code")).await;
+        assert_eq!(tokens.status, 200, "{}", tokens.body);
+        assert_eq!(Jwt::decode(str_of(&tokens.body, "id_token")).claims["aud"], id);
+    }
+
+    /// §5.1: the answer form is not a way around the throttled lookup. A signed-in browser
+    /// that posts a decision for a user code it never entered (a guess, or another device's
+    /// code) is refused, and the device stays pending.
+    async fn a_decision_needs_the_browsers_own_lookup_of_the_code() {
+        let server = device_server().await;
+        let browser = Browser::new(&server.issuer);
+        let first = authorize_device(&server, &TV, "openid").await;
+        let confirm = confirmation_page(&browser, &first).await;
+        let other = authorize_device(&server, &TV, "openid").await;
+        let action = form_action(&confirm, "device-confirm-form");
+        let fields = [
+            ("user_code", str_of(&other, "user_code")),
+            ("decision", "approve"),
+            ("csrf", &csrf(&confirm)),
+        ];
+        let (status, _, page) = browser.submit(&action, &fields).await.page();
+        assert_eq!(status, 400, "{page}");
+        assert_shows(&page, &string("en", "err_device_code_invalid"));
+        let code = str_of(&other, "device_code");
+        assert_poll_error(&poll(&server, &TV, code).await, ErrorCode::AuthorizationPending);
+        // Entered the ordinary way, the same code is answered.
+        let (_, _, confirm) = enter_code(&browser, &server, str_of(&other, "user_code")).await.page();
+        decide(&browser, &confirm, "approve").await;
+        assert_eq!(poll(&server, &TV, code).await.status, 200);
+    }
+
     /// RFC 8628 §4: advertised only when some client may use it.
     async fn discovery_lists_the_device_endpoint_only_when_a_client_has_the_grant() {
         let plain = TestServer::start().await;
@@ -412,6 +471,17 @@ kunci_testkit::on_every_backend! {
         assert!(doc["grant_types_supported"].as_array().unwrap().contains(&json!(DEVICE_GRANT)));
     }
 }
+
+/// Registration on, with device-only public clients allowed (RFC 7591 with RFC 8628).
+fn with_device_registration(c: &mut Config) {
+    c.registration.enabled = true;
+    c.registration.initial_access_tokens =
+        vec![format!("sha256:{}", sha256_hex(INITIAL_TOKEN.as_bytes()))];
+    c.registration.allow_public_clients = true;
+    c.registration.grant_types = vec![DEVICE_GRANT.into()];
+}
+
+const INITIAL_TOKEN: &str = "device-initial-access-token-0123456789";
 
 const T0: i64 = 1_900_000_000;
 

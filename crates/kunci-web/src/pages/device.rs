@@ -266,10 +266,17 @@ pub async fn decide(
         return super::error_page(&state, loc, StatusCode::FORBIDDEN, &t.err_csrf, None);
     }
     let session = cookies::read(&req, Kind::Session, state.secure_cookies);
+    let browser = cookies::read(&req, Kind::Browser, state.secure_cookies);
     let approve = f.decision == "approve";
     let decided = state
         .provider
-        .device_decide(&f.user_code, session.as_deref(), approve, state.now())
+        .device_decide(
+            &f.user_code,
+            session.as_deref(),
+            browser.as_deref(),
+            approve,
+            state.now(),
+        )
         .await;
     let approved = match decided {
         Ok(DeviceDecided::Approved) => true,

@@ -156,6 +156,26 @@ kunci_testkit::on_every_backend! {
             200
         );
     }
+
+    /// Hostile ids on the client configuration endpoint (a NUL byte, which PostgreSQL refuses
+    /// in text; a very long id) are an unknown client like any other: 401 `invalid_token`,
+    /// never a server error.
+    async fn a_hostile_client_id_is_an_unknown_client() {
+        let server = server().await;
+        let long = "a".repeat(5000);
+        for id in ["%00", "a%00b", long.as_str()] {
+            let uri = server.url(&format!("/connect/register/{id}"));
+            for method in [
+                reqwest::Method::GET,
+                reqwest::Method::PUT,
+                reqwest::Method::DELETE,
+            ] {
+                let reply = manage(method.clone(), &uri, "garbage", Some(&json!({}))).await;
+                assert_eq!(reply.status, 401, "{method} {}: {}", &id[..id.len().min(8)], reply.body);
+                assert_invalid_token(&reply);
+            }
+        }
+    }
 }
 
 #[tokio::test]
