@@ -106,10 +106,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/healthz").route(web::get().to(health::live)))
     .service(web::resource("/readyz").route(web::get().to(health::ready)))
     .service(web::resource("/static/kunci.css").route(web::get().to(stylesheet)))
+    .service(web::resource("/static/favicon.svg").route(web::get().to(favicon)))
+    // Browsers ask for /favicon.ico on their own; answer with the same icon.
+    .service(web::resource("/favicon.ico").route(web::get().to(favicon)))
     .default_service(web::to(not_found));
 }
 
 const STYLESHEET: &str = include_str!("../../../static/kunci.css");
+
+const FAVICON: &str = include_str!("../../../static/favicon.svg");
+
+async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "image/svg+xml"))
+        .insert_header((CACHE_CONTROL, "public, max-age=86400"))
+        .body(FAVICON)
+}
 
 async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()

@@ -38,12 +38,12 @@ struct PageFacts {
     text: String,
 }
 
-fn browser_dir() -> PathBuf {
+pub(crate) fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
 /// `<target>/screenshots`, found from this test binary (`<target>/<profile>/deps/it-…`).
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
@@ -67,7 +67,7 @@ fn find_chromium() -> Option<PathBuf> {
 }
 
 /// The chromium binary, or `None` after the one `skipped:` line (a panic under REQUIRE_ALL).
-fn prerequisites() -> Option<PathBuf> {
+pub(crate) fn prerequisites(what: &str) -> Option<PathBuf> {
     let chromium = find_chromium();
     let mut missing = Vec::new();
     if chromium.is_none() {
@@ -83,7 +83,7 @@ fn prerequisites() -> Option<PathBuf> {
         return chromium;
     }
     let msg = format!(
-        "skipped: browser sign-in test ({}; run .ci/run or: apt-get install chromium && npm ci --prefix crates/kunci-testkit/tests/browser)",
+        "skipped: {what} ({}; run .ci/run or: apt-get install chromium && npm ci --prefix crates/kunci-testkit/tests/browser)",
         missing.join(", ")
     );
     assert!(!require_all(), "{msg}, but KUNCI_TEST_REQUIRE_ALL=1");
@@ -92,7 +92,7 @@ fn prerequisites() -> Option<PathBuf> {
 }
 
 /// Asserts `path` is a PNG worth looking at (a blank page compresses to far less).
-fn assert_screenshot(path: &Path) {
+pub(crate) fn assert_screenshot(path: &Path) {
     let bytes =
         std::fs::read(path).unwrap_or_else(|e| panic!("screenshot {}: {e}", path.display()));
     assert!(
@@ -110,7 +110,7 @@ fn assert_screenshot(path: &Path) {
 
 #[tokio::test]
 async fn chromium_signs_in_through_the_pages_in_english_and_indonesian() {
-    let Some(chromium) = prerequisites() else {
+    let Some(chromium) = prerequisites("browser sign-in test") else {
         return;
     };
     let (server, email) = server_with_user().await;

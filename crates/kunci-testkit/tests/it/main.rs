@@ -5,6 +5,7 @@ mod grants;
 mod jwt;
 mod support;
 
+mod browser_device;
 mod browser_pages;
 mod deploy_artifacts;
 
