@@ -39,6 +39,12 @@ pub(super) fn check_grants(
         .grant_types
         .clone()
         .unwrap_or_else(|| vec!["authorization_code".into()]);
+    // An explicit empty list would register a client that can do nothing, yet holds a secret.
+    if requested.is_empty() {
+        return Err(metadata_error(
+            "grant_types must name at least one grant (omit it for authorization_code)",
+        ));
+    }
     for g in &requested {
         let grant = GrantType::parse(g)
             .filter(|g| policy.grant_types.contains(g))
@@ -315,12 +321,15 @@ fn is_internal_v4(ip: std::net::Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b))
 }
 
-/// RFC 7591 §2 `client_name`, shown on the consent page: bounded, no control characters.
+/// RFC 7591 §2 `client_name`, shown on the consent and device pages: bounded, no control
+/// characters, and none of the invisible ones (zero-width, bidirectional overrides) that would
+/// let a name look like another app's on those pages.
 pub(super) fn check_client_name(m: &RequestedMetadata) -> Result<Option<String>, OAuthError> {
     match m.client_name.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(name)
-            if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) =>
+            if name.chars().count() > MAX_NAME_CHARS
+                || name.chars().any(|c| c.is_control() || is_invisible(c)) =>
         {
             Err(metadata_error(format!(
                 "client_name must be at most {MAX_NAME_CHARS} characters without control characters"
@@ -328,6 +337,22 @@ pub(super) fn check_client_name(m: &RequestedMetadata) -> Result<Option<String>,
         }
         Some(name) => Ok(Some(name.to_owned())),
     }
+}
+
+/// Unicode format characters that change how text reads without being seen: soft hyphen,
+/// Arabic letter mark, Mongolian vowel separator, zero-width and directional marks,
+/// bidirectional embeddings, overrides and isolates, invisible operators, byte order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+    )
 }
 
 fn check_length(uri: &str) -> Result<(), OAuthError> {

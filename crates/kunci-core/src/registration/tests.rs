@@ -206,3 +206,27 @@ fn discovery_stand_ins_cover_every_method_the_policy_allows() {
     }
     assert!(registry.all().any(|c| c.gets_refresh_tokens()));
 }
+
+#[test]
+fn an_empty_grant_list_or_an_invisible_name_is_invalid_metadata() {
+    let base = json!({"redirect_uris": ["https://app.example/cb"]});
+    let mut empty = base.clone();
+    empty["grant_types"] = json!([]);
+    assert_eq!(code_of(empty), ErrorCode::InvalidClientMetadata);
+    for name in [
+        "Bank\u{202E}gnaB",
+        "Ba\u{200B}nk",
+        "\u{2066}Bank\u{2069}",
+        "Bank\u{0007}",
+    ] {
+        let mut named = base.clone();
+        named["client_name"] = json!(name);
+        assert_eq!(code_of(named), ErrorCode::InvalidClientMetadata, "{name:?}");
+    }
+    let mut fine = base.clone();
+    fine["client_name"] = json!("Toko Sari — Pesan Antar");
+    assert_eq!(
+        check(fine).unwrap().client_name.as_deref(),
+        Some("Toko Sari — Pesan Antar")
+    );
+}
