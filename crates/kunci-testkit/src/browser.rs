@@ -55,11 +55,25 @@ impl Browser {
     }
 
     pub fn with_language(issuer: &str, lang: &str) -> Self {
+        Self::with_headers(issuer, &[("accept-language", lang)])
+    }
+
+    /// A browser behind a reverse proxy that reports it as `x_forwarded_for`.
+    pub fn forwarded_for(issuer: &str, x_forwarded_for: &str) -> Self {
+        Self::with_headers(
+            issuer,
+            &[
+                ("accept-language", "en"),
+                ("x-forwarded-for", x_forwarded_for),
+            ],
+        )
+    }
+
+    fn with_headers(issuer: &str, extra: &[(&'static str, &str)]) -> Self {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::ACCEPT_LANGUAGE,
-            lang.parse().expect("header value"),
-        );
+        for (name, value) in extra {
+            headers.insert(*name, value.parse().expect("header value"));
+        }
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())

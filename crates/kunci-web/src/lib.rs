@@ -4,6 +4,7 @@
 //! pages (askama templates from the top-level `templates/`, assets from `static/`). Handlers
 //! stay thin: parse, call `kunci_core::Provider`, map the result. Nothing here knows SQL or Redis.
 
+pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
 pub mod error;

@@ -20,6 +20,8 @@ pub struct AppState {
     /// Failed password attempts per account allowed in `login_window_secs`.
     pub max_login_failures: u64,
     pub login_window_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`client_ip.rs`).
+    pub trusted_proxies: Vec<crate::client_ip::Network>,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             discovery_json,
             max_login_failures: 10,
             login_window_secs: 15 * 60,
+            trusted_proxies: Vec::new(),
         })
     }
 

@@ -126,8 +126,9 @@ pub async fn assemble_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyho
         )
     };
     let passwords = PasswordHasher::new(PasswordPolicy::default()).context("password hasher")?;
-    let state = AppState::new(provider, passwords, mailer, clock)
+    let mut state = AppState::new(provider, passwords, mailer, clock)
         .context("the compiled-in translations are broken")?;
+    state.trusted_proxies = config.trusted_proxy_networks()?;
     Ok(Kunci {
         state: web::Data::new(state),
         database,

@@ -47,6 +47,10 @@ pub struct Config {
     /// a client has `subject_type = "pairwise"`.
     #[serde(default)]
     pub pairwise_salt: subject::PairwiseSaltSetting,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client,
+    /// for per-address rate limits; empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     pub clients: Vec<ClientConfig>,
     /// Dynamic client registration (RFC 7591/7592); off by default.
     #[serde(default)]
@@ -202,6 +206,7 @@ impl Default for Config {
                 algorithms: default_key_algorithms(),
             },
             pairwise_salt: Default::default(),
+            trusted_proxies: Vec::new(),
             clients: Vec::new(),
             registration: RegistrationConfig::default(),
         }
@@ -299,12 +304,26 @@ impl Config {
     }
 
     /// Cross-field checks. Each message names the key and the fix.
+    /// `trusted_proxies`, parsed; a bad entry names its index.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<kunci_web::client_ip::Network>> {
+        self.trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                kunci_web::client_ip::Network::parse(p).with_context(|| {
+                    format!("trusted_proxies[{i}]: {p:?} is not an IP address or CIDR network (e.g. \"10.0.0.0/8\")")
+                })
+            })
+            .collect()
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.version != 1 {
             bail!("version: only version = 1 exists (got {})", self.version);
         }
         check_issuer(&self.issuer)?;
         self.listen_addr()?;
+        self.trusted_proxy_networks()?;
         if let Some(tls) = &self.tls {
             for (key, p) in [("tls.cert", &tls.cert), ("tls.key", &tls.key)] {
                 if !p.is_file() {

@@ -34,6 +34,10 @@ pub const MAX_ATTEMPTS_PER_BROWSER: u64 = 10;
 pub const ATTEMPT_WINDOW: u64 = 15 * 60;
 /// RFC 8628 §5.1: lookups of one user code, from any browser, in its lifetime.
 pub const MAX_LOOKUPS_PER_CODE: u64 = 10;
+/// RFC 8628 §5.1: failed code entries from one client address per [`ATTEMPT_WINDOW`]. A browser
+/// that drops its cookie escapes the per-browser limit, not this one. Only failures count, so
+/// the many people behind one carrier-grade NAT address, who rarely mistype, are not held up.
+pub const MAX_FAILURES_PER_ADDRESS: u64 = 30;
 
 /// The device authorization request (RFC 8628 §3.1), as parsed from the form body.
 #[derive(Debug, Default)]
@@ -147,12 +151,43 @@ impl Provider {
         &self,
         input: &str,
         browser_key: &str,
+        client_address: Option<&str>,
         now: UnixTime,
     ) -> Result<DeviceLookup, PortError> {
+        let per_address = client_address.map(|a| format!("rl:device:a:{}", token_key(a)));
+        if let Some(key) = &per_address
+            && self.counter(key).await? >= MAX_FAILURES_PER_ADDRESS
+        {
+            return Ok(DeviceLookup::TooManyAttempts);
+        }
         let per_browser = format!("rl:device:b:{}", token_key(browser_key));
         if self.ephemeral.incr(&per_browser, ATTEMPT_WINDOW).await? > MAX_ATTEMPTS_PER_BROWSER {
             return Ok(DeviceLookup::TooManyAttempts);
         }
+        let outcome = self.look_up_user_code(input, browser_key, now).await?;
+        if let (DeviceLookup::Invalid, Some(key)) = (&outcome, &per_address) {
+            self.ephemeral.incr(key, ATTEMPT_WINDOW).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// The current value of a fixed-window counter (`EphemeralStore::incr`), 0 when absent.
+    async fn counter(&self, key: &str) -> Result<u64, PortError> {
+        Ok(self
+            .ephemeral
+            .get(key)
+            .await?
+            .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// The per-code limit, then the lookup; a found code is remembered for this browser.
+    async fn look_up_user_code(
+        &self,
+        input: &str,
+        browser_key: &str,
+        now: UnixTime,
+    ) -> Result<DeviceLookup, PortError> {
         let Some(code) = normalize_user_code(input) else {
             return Ok(DeviceLookup::Invalid);
         };

@@ -348,6 +348,44 @@ kunci_testkit::on_every_backend! {
         assert!(login.contains("login-form"), "{login}");
     }
 
+    /// §5.1: a client that drops its cookie after every guess is still limited by its address
+    /// (behind a trusted proxy, the one the proxy reports); another address is not, and a
+    /// client cannot pick its address by writing one into X-Forwarded-For itself.
+    async fn guesses_from_one_address_are_limited_whatever_the_cookies() {
+        let server = TestServer::start_with(Backends::current(), |c| {
+            with_device_clients(c);
+            c.trusted_proxies = vec!["127.0.0.1".into(), "::1/128".into()];
+        })
+        .await;
+        let started = authorize_device(&server, &TV, "openid").await;
+        let user_code = str_of(&started, "user_code");
+        const LETTERS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+        let wrong = |i: usize| {
+            let tail: String = (0..4).map(|d| LETTERS[(i / 20usize.pow(d)) % 20] as char).collect();
+            format!("ZZZZ-{tail}")
+        };
+        for i in 0..30 {
+            // A fresh browser (no cookies) each time, as a guessing script would do.
+            let guesser = Browser::forwarded_for(&server.issuer, "203.0.113.7");
+            let code = wrong(i);
+            assert_ne!(code, user_code);
+            let (status, _, _) = enter_code(&guesser, &server, &code).await.page();
+            assert_eq!(status, 400, "guess {i}");
+        }
+        let guesser = Browser::forwarded_for(&server.issuer, "203.0.113.7");
+        let (status, _, page) = enter_code(&guesser, &server, user_code).await.page();
+        assert_eq!(status, 429, "{page}");
+        assert_shows(&page, &string("en", "err_too_many_attempts"));
+        // An address the client wrote itself, before the proxy added the real one.
+        let spoofer = Browser::forwarded_for(&server.issuer, "198.51.100.1, 203.0.113.7");
+        let (status, _, _) = enter_code(&spoofer, &server, user_code).await.page();
+        assert_eq!(status, 429);
+        // Someone else, elsewhere, is not held up.
+        let other = Browser::forwarded_for(&server.issuer, "198.51.100.2");
+        let (_, _, login) = enter_code(&other, &server, user_code).await.page();
+        assert!(login.contains("login-form"), "{login}");
+    }
+
     /// §5.1: one user code is looked up at most ten times, whoever asks.
     async fn one_user_code_cannot_be_looked_up_endlessly() {
         let server = device_server().await;

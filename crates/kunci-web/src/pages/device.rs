@@ -172,7 +172,12 @@ async fn look_up_and_confirm(
     let t = loc.strings(state);
     let (key, key_cookie) = browser_key(req, state);
     let now = state.now();
-    let view = match state.provider.device_lookup(user_code, &key, now).await {
+    let address = crate::client_ip::client_ip(req, &state.trusted_proxies).map(|ip| ip.to_string());
+    let view = match state
+        .provider
+        .device_lookup(user_code, &key, address.as_deref(), now)
+        .await
+    {
         Ok(DeviceLookup::Found(view)) => view,
         Ok(DeviceLookup::Invalid) => {
             let page = entry_page(

@@ -464,3 +464,21 @@ fn a_public_client_keeps_rotation_unless_its_tokens_are_dpop_bound() {
     dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
         .assert_success();
 }
+
+#[test]
+fn a_trusted_proxy_is_an_address_or_a_network() {
+    assert_rejected(
+        &broken(
+            "listen = ",
+            "trusted_proxies = [\"10.0.0.0/8\", \"proxy.internal\"]\nlisten = ",
+        ),
+        &["trusted_proxies[1]", "proxy.internal", "CIDR"],
+    );
+    let dir = Workdir::new();
+    let file = dir.config(&broken(
+        "listen = ",
+        "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nlisten = ",
+    ));
+    dir.run(&["--config", file.to_str().unwrap(), "check-config"], None)
+        .assert_success();
+}
