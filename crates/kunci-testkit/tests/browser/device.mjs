@@ -9,30 +9,13 @@
 //   KUNCI_SCREENSHOTS     directory for device-entry-, device-confirm- and device-done-<locale>.png
 //   CHROMIUM_PATH         the browser binary (default /usr/bin/chromium)
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined || v === '') throw new Error(`${name} is not set`);
-  return v;
-}
+import { env, pageFacts, runPerLocale, watchProblems } from './lib.mjs';
 
 const codes = JSON.parse(env('KUNCI_DEVICE_CODES'));
 const email = env('KUNCI_EMAIL');
 const password = env('KUNCI_PASSWORD');
 const shots = env('KUNCI_SCREENSHOTS');
-const executablePath = env('CHROMIUM_PATH', '/usr/bin/chromium');
-
-async function pageFacts(page) {
-  return page.evaluate(() => ({
-    lang: document.documentElement.lang,
-    title: document.title,
-    h1: document.querySelector('h1')?.textContent.trim() ?? null,
-    text: document.body.innerText,
-  }));
-}
 
 // The device pages follow the browser's language (there is no authorization request to carry
 // ui_locales), so each locale runs in a context that asks for it.
@@ -45,14 +28,7 @@ async function connect(browser, locale, { url, code }) {
   });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
-  const problems = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()} (${msg.location()?.url ?? '?'})`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('response', (resp) => {
-    if (resp.status() >= 400) problems.push(`HTTP ${resp.status()} for ${resp.url()}`);
-  });
+  const problems = watchProblems(page);
   try {
     await page.goto(url);
     await page.waitForSelector('#device-form');
@@ -84,29 +60,4 @@ async function connect(browser, locale, { url, code }) {
   }
 }
 
-mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let failed = false;
-try {
-  for (const [locale, target] of Object.entries(codes)) {
-    console.log(JSON.stringify(await connect(browser, locale, target)));
-  }
-} catch (err) {
-  console.error(err.stack ?? String(err));
-  failed = true;
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+await runPerLocale(codes, connect);

@@ -11,34 +11,17 @@
 // Each locale runs in a fresh browser context (no cookies) whose Accept-Language is a different
 // language, so the page language can only come from ui_locales.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined || v === '') throw new Error(`${name} is not set`);
-  return v;
-}
+import { env, pageFacts, runPerLocale, watchProblems } from './lib.mjs';
 
 const authzUrls = JSON.parse(env('KUNCI_AUTHZ_URLS'));
 const redirectUri = env('KUNCI_REDIRECT_URI');
 const email = env('KUNCI_EMAIL');
 const password = env('KUNCI_PASSWORD');
 const shots = env('KUNCI_SCREENSHOTS');
-const executablePath = env('CHROMIUM_PATH', '/usr/bin/chromium');
 
 // Accept-Language deliberately different from the locale asked for with ui_locales.
 const otherLanguage = { en: 'id-ID', id: 'en-US' };
-
-async function pageFacts(page) {
-  return page.evaluate(() => ({
-    lang: document.documentElement.lang,
-    title: document.title,
-    h1: document.querySelector('h1')?.textContent.trim() ?? null,
-    text: document.body.innerText,
-  }));
-}
 
 async function signIn(browser, locale, url) {
   const context = await browser.newContext({
@@ -49,19 +32,7 @@ async function signIn(browser, locale, url) {
   page.setDefaultTimeout(20_000);
 
   // Anything the pages get wrong that a person would not see in a screenshot.
-  const problems = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('response', (resp) => {
-    if (resp.status() >= 400) problems.push(`HTTP ${resp.status()} for ${resp.url()}`);
-  });
-  page.on('requestfailed', (req) => {
-    if (!req.url().startsWith(redirectUri)) {
-      problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`);
-    }
-  });
+  const problems = watchProblems(page, (url) => url.startsWith(redirectUri));
 
   // The redirect URI points at a closed port: answer it here and keep the URL.
   await page.route(
@@ -98,29 +69,4 @@ async function signIn(browser, locale, url) {
   }
 }
 
-mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let failed = false;
-try {
-  for (const [locale, url] of Object.entries(authzUrls)) {
-    console.log(JSON.stringify(await signIn(browser, locale, url)));
-  }
-} catch (err) {
-  console.error(err.stack ?? String(err));
-  failed = true;
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+await runPerLocale(authzUrls, signIn);

@@ -3,16 +3,16 @@
 //! the done page, once per locale; then the TV's poll must get tokens. Screenshots go to
 //! `<target>/screenshots/device-*.png`. Prerequisites and skipping as in `browser_pages.rs`.
 
-use crate::browser_pages::{assert_screenshot, browser_dir, prerequisites, screenshot_dir};
+use crate::browser_pages::{
+    PageFacts, assert_screenshot, prerequisites, run_browser_script, screenshot_dir,
+};
 use crate::grants::{client_post, str_of};
 use crate::support::{PASSWORD, string, userinfo};
 use kunci_testkit::server::client_config;
 use kunci_testkit::{Backends, TestClient, TestServer};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 const LOCALES: [&str; 2] = ["en", "id"];
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const EMAIL: &str = "dewi@example.com";
@@ -31,14 +31,6 @@ struct Run {
     confirm: PageFacts,
     done: PageFacts,
     problems: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PageFacts {
-    lang: String,
-    title: String,
-    h1: Option<String>,
-    text: String,
 }
 
 #[tokio::test]
@@ -83,42 +75,16 @@ async fn chromium_connects_a_device_through_the_pages_in_english_and_indonesian(
         );
     }
 
-    let run = tokio::process::Command::new("node")
-        .arg("device.mjs")
-        .current_dir(browser_dir())
-        .env(
+    let env = [
+        (
             "KUNCI_DEVICE_CODES",
             serde_json::to_string(&targets).unwrap(),
-        )
-        .env("KUNCI_EMAIL", EMAIL)
-        .env("KUNCI_PASSWORD", PASSWORD)
-        .env("KUNCI_SCREENSHOTS", &shots)
-        .env("CHROMIUM_PATH", &chromium)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(BROWSER_TIMEOUT, run)
-        .await
-        .unwrap_or_else(|_| panic!("the browser did not finish within {BROWSER_TIMEOUT:?}"))
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "device.mjs failed ({}); screenshots in {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status,
-        shots.display()
-    );
-    let runs: Vec<Run> = stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-        .collect();
-    assert_eq!(
-        runs.len(),
-        LOCALES.len(),
-        "one result per locale:\n{stdout}"
-    );
+        ),
+        ("KUNCI_EMAIL", EMAIL.to_owned()),
+        ("KUNCI_PASSWORD", PASSWORD.to_owned()),
+    ];
+    let runs: Vec<Run> =
+        run_browser_script("device.mjs", &chromium, &shots, &env, LOCALES.len()).await;
 
     for (locale, run) in LOCALES.into_iter().zip(&runs) {
         assert_eq!(run.locale, locale);

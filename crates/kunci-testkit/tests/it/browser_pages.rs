@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long the browser may take for all locales together.
-const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The locales the pages are checked in.
 const LOCALES: [&str; 2] = ["en", "id"];
@@ -30,12 +30,13 @@ struct Run {
     problems: Vec<String>,
 }
 
+/// What `pageFacts` in the browser scripts reports of a page.
 #[derive(Debug, Deserialize)]
-struct PageFacts {
-    lang: String,
-    title: String,
-    h1: Option<String>,
-    text: String,
+pub(crate) struct PageFacts {
+    pub lang: String,
+    pub title: String,
+    pub h1: Option<String>,
+    pub text: String,
 }
 
 pub(crate) fn browser_dir() -> PathBuf {
@@ -91,6 +92,47 @@ pub(crate) fn prerequisites(what: &str) -> Option<PathBuf> {
     None
 }
 
+/// Runs `tests/browser/<script>` under node with `env` (plus `KUNCI_SCREENSHOTS` and
+/// `CHROMIUM_PATH`), within [`BROWSER_TIMEOUT`]; returns its JSON lines, one per locale, after
+/// checking it succeeded and printed one line per locale.
+pub(crate) async fn run_browser_script<T: serde::de::DeserializeOwned>(
+    script: &str,
+    chromium: &Path,
+    shots: &Path,
+    env: &[(&str, String)],
+    expected: usize,
+) -> Vec<T> {
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(script)
+        .current_dir(browser_dir())
+        .env("KUNCI_SCREENSHOTS", shots)
+        .env("CHROMIUM_PATH", chromium)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let output = tokio::time::timeout(BROWSER_TIMEOUT, cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("the browser did not finish within {BROWSER_TIMEOUT:?}"))
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} failed ({}); screenshots in {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status,
+        shots.display()
+    );
+    let runs: Vec<T> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect();
+    assert_eq!(runs.len(), expected, "one result per locale:\n{stdout}");
+    runs
+}
+
 /// Asserts `path` is a PNG worth looking at (a blank page compresses to far less).
 pub(crate) fn assert_screenshot(path: &Path) {
     let bytes =
@@ -131,40 +173,14 @@ async fn chromium_signs_in_through_the_pages_in_english_and_indonesian() {
         .map(|(tag, authz)| (*tag, authz.url(&server)))
         .collect();
 
-    let run = tokio::process::Command::new("node")
-        .arg("signin.mjs")
-        .current_dir(browser_dir())
-        .env("KUNCI_AUTHZ_URLS", serde_json::to_string(&urls).unwrap())
-        .env("KUNCI_REDIRECT_URI", WEB.redirect_uri)
-        .env("KUNCI_EMAIL", &email)
-        .env("KUNCI_PASSWORD", PASSWORD)
-        .env("KUNCI_SCREENSHOTS", &shots)
-        .env("CHROMIUM_PATH", &chromium)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(BROWSER_TIMEOUT, run)
-        .await
-        .unwrap_or_else(|_| panic!("the browser did not finish within {BROWSER_TIMEOUT:?}"))
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "signin.mjs failed ({}); screenshots in {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status,
-        shots.display()
-    );
-    let runs: Vec<Run> = stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-        .collect();
-    assert_eq!(
-        runs.len(),
-        LOCALES.len(),
-        "one result per locale:\n{stdout}"
-    );
+    let env = [
+        ("KUNCI_AUTHZ_URLS", serde_json::to_string(&urls).unwrap()),
+        ("KUNCI_REDIRECT_URI", WEB.redirect_uri.to_owned()),
+        ("KUNCI_EMAIL", email.clone()),
+        ("KUNCI_PASSWORD", PASSWORD.to_owned()),
+    ];
+    let runs: Vec<Run> =
+        run_browser_script("signin.mjs", &chromium, &shots, &env, LOCALES.len()).await;
 
     for (locale, run) in LOCALES.into_iter().zip(&runs) {
         assert_eq!(run.locale, locale);
