@@ -5,7 +5,7 @@
 
 use super::TokenRequest;
 use super::TokenResponse;
-use super::issue::{UserGrant, idle_end, new_refresh_token};
+use super::issue::{UserGrant, idle_end, new_refresh_token, refresh_binding};
 use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::code::CodeGrant;
@@ -111,12 +111,7 @@ impl Provider {
             idle_expires_at: idle_end(&client.refresh, now, absolute_expires_at),
             used_at: None,
             claims: grant.claims.cloned(),
-            // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a
-            // confidential client's are bound to its credentials already.
-            dpop_jkt: grant
-                .dpop_jkt
-                .filter(|_| client.is_public())
-                .map(str::to_owned),
+            dpop_jkt: refresh_binding(client, None, grant.dpop_jkt),
         };
         self.durable.insert_refresh_token(&first).await?;
         // A replay of the code between taking it and here revoked the grant before this

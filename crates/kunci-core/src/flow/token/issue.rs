@@ -169,6 +169,19 @@ pub(super) fn new_refresh_token() -> (String, String) {
     (token, hash)
 }
 
+/// RFC 9449 §5: the DPoP key a refresh token issued now is bound to. A family stays bound to
+/// the key it has; an unbound family of a public client takes the key of the request's proof.
+/// A confidential client's tokens are bound to its credentials already, so never to a key.
+pub(super) fn refresh_binding(
+    client: &Client,
+    family_key: Option<&str>,
+    proof_key: Option<&str>,
+) -> Option<String> {
+    family_key
+        .or(proof_key.filter(|_| client.is_public()))
+        .map(str::to_owned)
+}
+
 /// When a token issued `now` idles out: the idle lifetime, cut at the family's absolute end.
 pub(super) fn idle_end(policy: &RefreshPolicy, now: UnixTime, absolute_end: UnixTime) -> UnixTime {
     (now + policy.idle_ttl as i64).min(absolute_end)

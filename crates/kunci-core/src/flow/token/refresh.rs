@@ -12,7 +12,7 @@
 
 use super::TokenRequest;
 use super::TokenResponse;
-use super::issue::{UserGrant, idle_end, new_refresh_token};
+use super::issue::{UserGrant, idle_end, new_refresh_token, refresh_binding};
 use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
@@ -96,10 +96,7 @@ impl Provider {
             created_at: now,
             idle_expires_at: idle_end(&client.refresh, now, stored.absolute_expires_at),
             used_at: None,
-            dpop_jkt: stored
-                .dpop_jkt
-                .clone()
-                .or_else(|| dpop_jkt.filter(|_| client.is_public()).map(str::to_owned)),
+            dpop_jkt: refresh_binding(client, stored.dpop_jkt.as_deref(), dpop_jkt),
             ..stored.clone()
         };
         if !self
