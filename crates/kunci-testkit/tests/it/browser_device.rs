@@ -4,7 +4,7 @@
 //! `<target>/screenshots/device-*.png`. Prerequisites and skipping as in `browser_pages.rs`.
 
 use crate::browser_pages::{
-    PageFacts, assert_screenshot, prerequisites, run_browser_script, screenshot_dir,
+    PageFacts, assert_page, assert_screenshot, prerequisites, run_browser_script, screenshot_dir,
 };
 use crate::grants::{client_post, str_of};
 use crate::support::{PASSWORD, string, userinfo};
@@ -94,23 +94,7 @@ async fn chromium_connects_a_device_through_the_pages_in_english_and_indonesian(
             ("confirm", &run.confirm, "device_confirm_title"),
             ("done", &run.done, "device_done_title"),
         ] {
-            let h1 = string(locale, title_key);
-            assert_eq!(facts.lang, locale, "{page} page <html lang>");
-            assert_eq!(
-                facts.h1.as_ref(),
-                Some(&h1),
-                "{page} page ({locale}) heading"
-            );
-            assert!(
-                facts.title.starts_with(&h1),
-                "{page} title {:?}",
-                facts.title
-            );
-            assert!(
-                !facts.text.contains('{') && !facts.text.contains('}'),
-                "{page} page ({locale}) shows an unfilled placeholder:\n{}",
-                facts.text
-            );
+            assert_page(locale, page, facts, title_key);
             assert_screenshot(&shots.join(format!("device-{page}-{locale}.png")));
         }
         assert!(run.confirm.text.contains("Test app tv"), "names the app");

@@ -133,6 +133,28 @@ pub(crate) async fn run_browser_script<T: serde::de::DeserializeOwned>(
     runs
 }
 
+/// Asserts a page is in `locale` (`<html lang>`), headed and titled by its `title_key`
+/// string, with no unfilled `{placeholder}` left in its text.
+pub(crate) fn assert_page(locale: &str, page: &str, facts: &PageFacts, title_key: &str) {
+    let h1 = string(locale, title_key);
+    assert_eq!(facts.lang, locale, "{page} page <html lang>");
+    assert_eq!(
+        facts.h1.as_ref(),
+        Some(&h1),
+        "{page} page ({locale}) heading"
+    );
+    assert!(
+        facts.title.starts_with(&h1),
+        "{page} page ({locale}) title {:?}",
+        facts.title
+    );
+    assert!(
+        !facts.text.contains('{') && !facts.text.contains('}'),
+        "{page} page ({locale}) shows an unfilled placeholder:\n{}",
+        facts.text
+    );
+}
+
 /// Asserts `path` is a PNG worth looking at (a blank page compresses to far less).
 pub(crate) fn assert_screenshot(path: &Path) {
     let bytes =
@@ -189,28 +211,8 @@ async fn chromium_signs_in_through_the_pages_in_english_and_indonesian() {
             "{locale}: the pages had problems: {:#?}",
             run.problems
         );
-        for (page, facts, title_key) in [
-            ("login", &run.login, "login_title"),
-            ("consent", &run.consent, "consent_title"),
-        ] {
-            let h1 = string(locale, title_key);
-            assert_eq!(facts.lang, locale, "{page} page <html lang>");
-            assert_eq!(
-                facts.h1.as_ref(),
-                Some(&h1),
-                "{page} page ({locale}) heading"
-            );
-            assert!(
-                facts.title.starts_with(&h1),
-                "{page} page ({locale}) title {:?}",
-                facts.title
-            );
-            assert!(
-                !facts.text.contains('{') && !facts.text.contains('}'),
-                "{page} page ({locale}) shows an unfilled placeholder:\n{}",
-                facts.text
-            );
-        }
+        assert_page(locale, "login", &run.login, "login_title");
+        assert_page(locale, "consent", &run.consent, "consent_title");
         assert!(
             run.consent.text.contains(&email),
             "consent page names the account"
